@@ -1,0 +1,60 @@
+# growthlab: every target is a thin wrapper of `python -m growthlab` or a standard tool.
+# Run `make` (or `make help`) for the list.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+EXP ?= lead_scoring_xgboost
+ARGS ?=
+STORE := $(CURDIR)/mlruns
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: help install demo train ui test test-slow lint format bench clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install growthlab with its test tools
+
+demo: $(STAMP) ## simulate leads, train and evaluate lead scoring, log it all to ./mlruns
+	$(BIN)/python -m growthlab experiments=lead_scoring_xgboost $(ARGS)
+	@echo "Browse the run: make ui   (MLflow UI on http://$(HOST):$(PORT))"
+
+train: $(STAMP) ## train one experiment: make train EXP=lead_scoring_xgboost ARGS="model.max_depth=4"
+	$(BIN)/python -m growthlab experiments=$(EXP) $(ARGS)
+
+ui: $(STAMP) ## MLflow UI over the local store on http://127.0.0.1:5000
+	mkdir -p $(STORE)/artifacts
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(STORE)/mlflow.db \
+	  --default-artifact-root $(STORE)/artifacts --host $(HOST) --port $(PORT)
+
+test: $(STAMP) ## run the test suite (slow tests excluded)
+	$(BIN)/pytest -q
+
+test-slow: $(STAMP) ## run only the slow tests
+	$(BIN)/pytest -q -m slow
+
+lint: $(STAMP) ## check style with ruff
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP) ## rewrite files in ruff's style
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: $(STAMP) ## run the benchmarks (prints figures; takes minutes)
+	$(BIN)/python benchmarks/runner_overhead.py
+
+clean: ## remove the local MLflow store, caches and the venv
+	rm -rf $(VENV) mlruns outputs multirun .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

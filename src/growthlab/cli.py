@@ -1,0 +1,103 @@
+"""The command line: `python -m growthlab key=value ...` (Hydra), with one-line errors."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import signal
+import sys
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from growthlab.errors import UserError
+from growthlab.paths import CONF_DIR, ROOT
+
+OmegaConf.register_new_resolver("growthlab_root", lambda: str(ROOT), replace=True)
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def _hydra_main(cfg: DictConfig) -> None:
+    from growthlab.runner import run
+
+    try:
+        run(cfg)
+    except UserError as exc:
+        fail(str(exc))
+
+
+def main() -> None:
+    """Entry point: check the overrides first, so a typo gets one line instead of a page."""
+    # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so MLflow runs end KILLED, not RUNNING.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        check_overrides(sys.argv[1:])
+        _hydra_main()
+    except KeyboardInterrupt:
+        fail("interrupted; the MLflow run was marked KILLED", code=130)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One readable line on stderr and a non-zero exit (a traceback with GROWTHLAB_DEBUG=1)."""
+    if os.environ.get("GROWTHLAB_DEBUG"):
+        raise
+    print(f"growthlab: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def check_overrides(argv: list[str]) -> None:
+    """Compose the config once with Hydra's compose API and turn its errors into one line."""
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.utils import get_args_parser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    args, _ = get_args_parser().parse_known_args(argv)
+    if args.multirun or args.help or args.hydra_help or args.info or args.shell_completion:
+        return  # Hydra reports those itself
+    overrides = list(args.overrides)
+    if args.config_dir:
+        overrides.append(f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)},"
+                         f"file://{ROOT}]")
+    try:
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            cfg = compose(args.config_name or "config", overrides=overrides)
+            OmegaConf.resolve(cfg)
+    except (HydraException, OmegaConfBaseException) as exc:
+        fail(explain(exc, overrides))
+
+
+def explain(exc: Exception, overrides: list[str]) -> str:
+    """Hydra's multi-line composition errors, said in one line with the fix."""
+    text = str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if "Could not find '" in text and "Available options" in text:
+        group = text.split("Could not find '", 1)[1].split("'", 1)[0]
+        group, _, option = group.rpartition("/")
+        options = [line for line in lines if not line.startswith(("In ", "Could", "Available"))]
+        return (f"unknown {group} {option!r}; choose one of: {', '.join(options)} "
+                f"(or add conf/{group}/{option}.yaml)")
+    if "is not in struct" in text or "Key '" in text and "not in" in text:
+        key = next((line.split("'")[1] for line in lines if line.startswith("Could not override")),
+                   None)
+        if key is None:
+            key = text.split("Key '", 1)[1].split("'", 1)[0]
+        return f"unknown config key {key!r}{did_you_mean(key, overrides)}; " \
+               "list the keys with `python -m growthlab --cfg job`"
+    return f"{lines[0] if lines else type(exc).__name__} ({'; '.join(lines[1:3])})".rstrip(" ()")
+
+
+def did_you_mean(key: str, overrides: list[str]) -> str:
+    """Suggest the closest existing key from the composed defaults."""
+    from hydra import compose, initialize_config_dir
+
+    parent, _, leaf = key.rpartition(".")
+    kept = [o for o in overrides if not o.split("=", 1)[0].lstrip("+~").startswith(key)]
+    try:
+        with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+            cfg = compose("config", overrides=kept)
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        close = difflib.get_close_matches(leaf, list(node.keys()), n=1)
+    except Exception:  # noqa: BLE001 - a hint is optional; never mask the real error
+        return ""
+    return f" (did you mean {parent + '.' if parent else ''}{close[0]}?)" if close else ""

@@ -1,0 +1,1 @@
+"""Data: datasets (files, the simulator), column roles and splitters."""

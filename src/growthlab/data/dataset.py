@@ -1,0 +1,78 @@
+"""Datasets: where rows come from, and the roles of their columns (declared once)."""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from growthlab.errors import UserError
+
+
+@dataclass(kw_only=True)
+class Columns:
+    """Column roles of a dataset. Anything not named here is a feature."""
+
+    id: str | None = None
+    target: str | None = None
+    positive_label: Any = None
+    time: str | None = None
+    oracle: str | None = None  # known true probability (simulated data only); never a feature
+    pii: list[str] = field(default_factory=list)
+    drop: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    numeric: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_mapping(cls, roles: Mapping[str, Any] | Columns) -> Columns:
+        """Build from a config mapping; an unknown role is a user error, not a silent no-op."""
+        if isinstance(roles, Columns):
+            return roles
+        valid = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(roles) - valid)
+        if unknown:
+            raise UserError(
+                f"unknown column role {unknown[0]!r} in dataset.columns; "
+                f"valid roles are: {', '.join(sorted(valid))}"
+            )
+        values = {k: (list(v) if k in _LIST_ROLES and v is not None else v) for k, v in roles.items()}
+        return cls(**{k: ([] if k in _LIST_ROLES and v is None else v) for k, v in values.items()})
+
+    def not_features(self) -> list[str]:
+        """Columns that never reach a model: id, target, time, oracle, PII and dropped ones."""
+        single = [self.id, self.target, self.time, self.oracle]
+        return [c for c in single if c] + list(self.pii) + list(self.drop)
+
+    def check(self, frame: pd.DataFrame, where: str) -> None:
+        """Fail with one line when a declared column is missing from the data."""
+        declared = self.not_features() + list(self.categorical) + list(self.numeric)
+        missing = [c for c in declared if c not in frame.columns]
+        if missing:
+            raise UserError(
+                f"column {missing[0]!r} declared in dataset.columns is not in {where}; "
+                f"fix the column roles or the data (columns present: {', '.join(map(str, frame.columns[:20]))})"
+            )
+
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The raw feature columns: everything that is not a declared non-feature."""
+        excluded = set(self.not_features())
+        return frame[[c for c in frame.columns if c not in excluded]]
+
+
+_LIST_ROLES = {"pii", "drop", "categorical", "numeric"}
+
+
+class Dataset(ABC):
+    """A named source of one table, with its column roles."""
+
+    def __init__(self, name: str, columns: Mapping[str, Any] | Columns) -> None:
+        self.name = name
+        self.columns = Columns.from_mapping(columns)
+
+    @abstractmethod
+    def load(self) -> pd.DataFrame:
+        """Read or generate the table."""

@@ -1,0 +1,1 @@
+"""Metrics for scored customers: ranking, lift and probability quality."""

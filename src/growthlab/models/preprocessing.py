@@ -1,0 +1,145 @@
+"""Turn raw marketing columns (strings, booleans, dates, counts) into model input.
+
+The encoder lives inside the logged model, so a scored CSV needs no preparation of its own:
+categories seen at fit are frozen, unseen ones become missing, and types are coerced the same
+way at fit and at scoring time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from growthlab.errors import UserError
+
+
+class FrameEncoder(TransformerMixin, BaseEstimator):
+    """Coerce raw columns to categories and floats; optionally one-hot and standardise.
+
+    categorical / numeric force a role on columns whose dtype says otherwise (e.g. numeric
+    codes that are really categories); every other column is typed from its dtype.
+    With one_hot=False the output is a DataFrame of pandas categories and floats, for
+    estimators that handle categories and missing values natively (XGBoost,
+    HistGradientBoosting). With one_hot=True it is a dense float matrix: one-hot
+    categories (missing is its own level), median-imputed and standardised numbers.
+    """
+
+    def __init__(
+        self,
+        categorical: Sequence[str] | None = None,
+        numeric: Sequence[str] | None = None,
+        one_hot: bool = False,
+        max_categories: int = 100,
+    ) -> None:
+        self.categorical = categorical
+        self.numeric = numeric
+        self.one_hot = one_hot
+        self.max_categories = max_categories
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> FrameEncoder:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("FrameEncoder expects a pandas DataFrame of raw columns")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.categorical_ = [c for c in X.columns if _is_categorical(X[c], c, self)]
+        self.numeric_ = [c for c in X.columns if c not in self.categorical_]
+        # Rare levels are folded into "other" so a free-text column cannot explode the width.
+        self.categories_ = {c: _top_levels(X[c], self.max_categories) for c in self.categorical_}
+        if self.one_hot:
+            numbers = self._numbers(X)
+            self.medians_ = np.nanmedian(numbers, axis=0) if len(numbers) else np.zeros(0)
+            self.medians_ = np.where(np.isnan(self.medians_), 0.0, self.medians_)
+            filled = np.where(np.isnan(numbers), self.medians_, numbers)
+            self.means_ = filled.mean(axis=0)
+            self.scales_ = filled.std(axis=0)
+            self.scales_[self.scales_ == 0] = 1.0
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame | np.ndarray:
+        check_is_fitted(self, "categories_")
+        missing = [c for c in self.feature_names_in_ if c not in X.columns]
+        if missing:
+            raise UserError(
+                f"input lacks column {missing[0]!r} the model was trained on; "
+                "add it (empty values are allowed)"
+            )
+        if self.one_hot:
+            return self._one_hot(X)
+        out = {c: self._categories(X[c], c) for c in self.categorical_}
+        out.update(zip(self.numeric_, self._numbers(X).T, strict=True))
+        return pd.DataFrame(out, index=X.index)[list(self.feature_names_in_)]
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self, "categories_")
+        if not self.one_hot:
+            return self.feature_names_in_.copy()
+        names = [f"{c}={level}" for c in self.categorical_ for level in self._levels(c)]
+        return np.asarray(names + list(self.numeric_), dtype=object)
+
+    def _levels(self, column: str) -> list[str]:
+        return [*self.categories_[column], "__missing__"]
+
+    def _categories(self, values: pd.Series, column: str) -> pd.Categorical:
+        levels = self.categories_[column]
+        text = values.astype("string")  # keeps missing values missing, unlike astype(str)
+        encoded = pd.Categorical(text, categories=levels)  # unseen levels become missing
+        if "__other__" in levels:
+            encoded[np.asarray(encoded.isna() & text.notna())] = "__other__"
+        return encoded
+
+    def _numbers(self, X: pd.DataFrame) -> np.ndarray:
+        if not self.numeric_:
+            return np.zeros((len(X), 0))
+        return np.column_stack([_to_float(X[c], c) for c in self.numeric_])
+
+    def _one_hot(self, X: pd.DataFrame) -> np.ndarray:
+        blocks = []
+        for c in self.categorical_:
+            codes = self._categories(X[c], c).codes  # -1 is missing: the last column
+            width = len(self.categories_[c]) + 1
+            block = np.zeros((len(X), width))
+            block[np.arange(len(X)), np.where(codes < 0, width - 1, codes)] = 1.0
+            blocks.append(block)
+        numbers = self._numbers(X)
+        numbers = np.where(np.isnan(numbers), self.medians_, numbers)
+        blocks.append((numbers - self.means_) / self.scales_)
+        return np.hstack(blocks)
+
+
+def _is_categorical(values: pd.Series, column: str, encoder: FrameEncoder) -> bool:
+    if column in (encoder.categorical or ()):
+        return True
+    if column in (encoder.numeric or ()):
+        return False
+    return not (
+        pd.api.types.is_numeric_dtype(values)
+        or pd.api.types.is_bool_dtype(values)
+        or pd.api.types.is_datetime64_any_dtype(values)
+    )
+
+
+def _top_levels(values: pd.Series, max_levels: int) -> list[str]:
+    counts = values.dropna().astype("string").value_counts()
+    levels = sorted(counts.index[:max_levels].tolist())
+    return levels + (["__other__"] if len(counts) > max_levels else [])
+
+
+def _to_float(values: pd.Series, column: str) -> np.ndarray:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        # Dates become days since the epoch: monotone, so trees and linear terms can use them.
+        return (values.astype("datetime64[ns]").astype("int64") / 86_400e9).where(
+            values.notna()
+        ).to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return values.astype("float64").to_numpy()
+    numbers = pd.to_numeric(values.astype("object"), errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        raise UserError(
+            f"column {column!r} should be numeric but holds {values[bad].iloc[0]!r}; "
+            f"fix the value or declare it in dataset.columns.categorical"
+        )
+    return numbers.to_numpy(dtype=float)

@@ -1,0 +1,1 @@
+"""Figures for analysts, built without pyplot so they never touch global state."""

@@ -1,0 +1,173 @@
+"""Lead scoring: which leads will convert, ranked so sales calls the best ones first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.inspection import permutation_importance
+
+from growthlab.data.dataset import Columns
+from growthlab.data.split import out_of_time_split, stratified_split
+from growthlab.errors import UserError
+from growthlab.metrics.classification import binary_metrics, decile_table
+from growthlab.plots import classification as plots
+from growthlab.tasks import Evaluation, Part, Prepared
+
+MIN_ROWS = 50
+
+
+class LeadScoring:
+    """Binary conversion target; stratified or out-of-time split; ranking metrics for sales."""
+
+    def __init__(
+        self,
+        name: str = "lead_scoring",
+        valid_size: float = 0.2,
+        test_size: float = 0.2,
+        capacity: int | None = 500,
+        fractions: Sequence[float] = (0.05, 0.10, 0.20),
+        importance_rows: int = 5000,
+        seed: int = 0,
+    ) -> None:
+        self.name = name
+        self.valid_size = valid_size
+        self.test_size = test_size
+        self.capacity = capacity
+        self.fractions = tuple(fractions)
+        self.importance_rows = importance_rows
+        self.seed = seed
+
+    def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
+        if frame.empty:
+            raise UserError("the dataset has no rows; check dataset.path or the query behind it")
+        if not columns.target:
+            raise UserError("lead scoring needs a label: set dataset.columns.target")
+        columns.check(frame, "the data")
+        y = binary_target(frame[columns.target], columns.positive_label)
+        if len(y) < MIN_ROWS:
+            raise UserError(f"only {len(y)} rows; lead scoring needs at least {MIN_ROWS}")
+        if columns.time:
+            positions = out_of_time_split(frame[columns.time], self.valid_size, self.test_size)
+        else:
+            positions = stratified_split(y, self.valid_size, self.test_size, self.seed)
+        features = columns.features(frame)
+        oracle = frame[columns.oracle].to_numpy(dtype=float) if columns.oracle else None
+        parts = {}
+        info: dict[str, object] = {"split": "out_of_time" if columns.time else "stratified"}
+        for split, rows in positions.items():
+            part_y = y[rows]
+            if part_y.min() == part_y.max():
+                raise UserError(
+                    f"the {split} split has only one class ({int(part_y[0])}); use more rows "
+                    "or a larger task.valid_size / task.test_size"
+                )
+            parts[split] = Part(
+                features.iloc[rows],
+                part_y,
+                None if oracle is None else oracle[rows],
+            )
+            info[f"{split}_rows"] = len(rows)
+            info[f"{split}_base_rate"] = float(part_y.mean())
+            if columns.time:
+                times = frame[columns.time].iloc[rows]
+                info[f"{split}_start"] = str(times.min())
+                info[f"{split}_end"] = str(times.max())
+        return Prepared(parts, info)
+
+    def fit(self, model: BaseEstimator, data: Prepared) -> BaseEstimator:
+        train = data.parts["train"]
+        return model.fit(train.X, train.y)
+
+    def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"score": model.predict_proba(X)[:, 1]}, index=X.index)
+
+    def evaluate(self, model: BaseEstimator, data: Prepared) -> Evaluation:
+        result = Evaluation()
+        scores = {}
+        for split in ("valid", "test"):
+            part = data.parts[split]
+            scores[split] = self.predict_frame(model, part.X)["score"].to_numpy()
+            metrics = binary_metrics(part.y, scores[split], self.fractions, self.capacity)
+            if part.oracle is not None:
+                oracle = binary_metrics(part.y, part.oracle, self.fractions, self.capacity)
+                metrics["oracle_roc_auc"] = oracle["roc_auc"]
+                metrics["roc_auc_gap_to_oracle"] = oracle["roc_auc"] - metrics["roc_auc"]
+            result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+        test = data.parts["test"]
+        deciles = decile_table(test.y, scores["test"])
+        importance = self.importance(model, data.parts["valid"])
+        result.tables = {"test_deciles": deciles, "valid_permutation_importance": importance}
+        result.figures = {
+            "test_roc": plots.roc_figure(test.y, scores["test"], test.oracle),
+            "test_precision_recall": plots.precision_recall_figure(test.y, scores["test"]),
+            "test_cumulative_gains": plots.gains_figure(test.y, scores["test"]),
+            "test_lift_by_decile": plots.lift_by_decile_figure(deciles),
+            "test_calibration": plots.calibration_figure(test.y, scores["test"]),
+            "valid_feature_importance": plots.importance_figure(
+                importance["feature"].tolist(),
+                importance["importance"].to_numpy(),
+                importance["std"].to_numpy(),
+                xlabel="Drop in validation ROC AUC when the column is shuffled",
+            ),
+        }
+        return result
+
+    def importance(self, model: BaseEstimator, part: Part) -> pd.DataFrame:
+        """Drop in validation ROC AUC when one raw column is shuffled (model-agnostic)."""
+        rng = np.random.default_rng(self.seed)
+        rows = np.sort(rng.permutation(len(part.y))[: self.importance_rows])
+        X, y = part.X.iloc[rows], part.y[rows]
+        if y.min() == y.max():
+            return pd.DataFrame({"feature": [], "importance": [], "std": []})
+        found = permutation_importance(
+            model, X, y, scoring="roc_auc", n_repeats=3, random_state=self.seed
+        )
+        table = pd.DataFrame(
+            {
+                "feature": list(X.columns),
+                "importance": found.importances_mean,
+                "std": found.importances_std,
+            }
+        )
+        return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def binary_target(values: pd.Series, positive_label: object = None) -> np.ndarray:
+    """0/1 labels from 0/1 numbers, booleans, or any values with a declared positive label."""
+    name = values.name
+    if values.isna().any():
+        raise UserError(
+            f"target {name!r} has {int(values.isna().sum())} missing values; "
+            "drop those rows or fill them before training"
+        )
+    distinct = pd.unique(values)
+    if positive_label is not None:
+        matches = values.astype(str) == str(positive_label)
+        if not matches.any():
+            shown = ", ".join(map(repr, distinct[:5].tolist()))
+            raise UserError(
+                f"positive label {positive_label!r} never occurs in target {name!r} "
+                f"(values: {shown}); fix dataset.columns.positive_label"
+            )
+        y = matches.to_numpy(dtype=np.int64)
+    elif pd.api.types.is_bool_dtype(values):
+        y = values.to_numpy(dtype=np.int64)
+    elif pd.api.types.is_numeric_dtype(values) and set(distinct.tolist()) <= {0, 1}:
+        y = values.to_numpy(dtype=np.int64)
+    else:
+        shown = ", ".join(map(repr, distinct[:5].tolist()))
+        hint = (
+            f"declare dataset.columns.positive_label={distinct[0]}"
+            if len(distinct) == 2
+            else "lead scoring needs a binary target"
+        )
+        raise UserError(f"target {name!r} is not 0/1 (values: {shown}); {hint}")
+    if y.min() == y.max():
+        raise UserError(
+            f"target {name!r} has only one class ({int(y[0])}); the model needs both "
+            "converted and not converted rows"
+        )
+    return y
