@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import signal
 import sys
 
@@ -57,8 +58,9 @@ def check_overrides(argv: list[str]) -> None:
         return  # Hydra reports those itself
     overrides = list(args.overrides)
     if args.config_dir:
-        overrides.append(f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)},"
-                         f"file://{ROOT}]")
+        overrides.append(
+            f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)},file://{ROOT}]"
+        )
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
             cfg = compose(args.config_name or "config", overrides=overrides)
@@ -69,22 +71,24 @@ def check_overrides(argv: list[str]) -> None:
 
 def explain(exc: Exception, overrides: list[str]) -> str:
     """Hydra's multi-line composition errors, said in one line with the fix."""
-    text = str(exc)
+    text = f"{exc}\n{exc.__cause__ or ''}"
+    missing = re.search(r"Could not find '([^']+)'", text)
+    if missing:
+        group, _, option = missing.group(1).rpartition("/")
+        listed = text.split("Available options", 1)[-1].split("Config search path", 1)[0]
+        options = re.findall(r"^\t(\S+)$", listed, re.MULTILINE)
+        return (
+            f"unknown {group or 'config'} {option!r}; choose one of: {', '.join(options)} "
+            f"(or add conf/{group}/{option}.yaml)"
+        )
+    key = re.search(r"Could not override '([^']+)'", text)
+    if key and "not in struct" in text:
+        return (
+            f"unknown config key {key.group(1)!r}{did_you_mean(key.group(1), overrides)}; "
+            "list the keys with `python -m growthlab --cfg job`"
+        )
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if "Could not find '" in text and "Available options" in text:
-        group = text.split("Could not find '", 1)[1].split("'", 1)[0]
-        group, _, option = group.rpartition("/")
-        options = [line for line in lines if not line.startswith(("In ", "Could", "Available"))]
-        return (f"unknown {group} {option!r}; choose one of: {', '.join(options)} "
-                f"(or add conf/{group}/{option}.yaml)")
-    if "is not in struct" in text or "Key '" in text and "not in" in text:
-        key = next((line.split("'")[1] for line in lines if line.startswith("Could not override")),
-                   None)
-        if key is None:
-            key = text.split("Key '", 1)[1].split("'", 1)[0]
-        return f"unknown config key {key!r}{did_you_mean(key, overrides)}; " \
-               "list the keys with `python -m growthlab --cfg job`"
-    return f"{lines[0] if lines else type(exc).__name__} ({'; '.join(lines[1:3])})".rstrip(" ()")
+    return " ".join(lines[:3]) if lines else type(exc).__name__
 
 
 def did_you_mean(key: str, overrides: list[str]) -> str:

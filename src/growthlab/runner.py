@@ -6,20 +6,34 @@ import hashlib
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from growthlab.build import build
+from growthlab.errors import UserError
 from growthlab.models import tabular_pipeline
 from growthlab.paths import ROOT
+from growthlab.tasks import Prepared
 
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig) -> dict[str, float]:
-    """Train and evaluate one model as the config describes; log it all; return the metrics."""
+@dataclass
+class RunResult:
+    """What one call of run() produced: the MLflow ids, the metrics and the fitted model."""
+
+    run_id: str
+    model_uri: str
+    metrics: dict[str, float]
+    model: Any
+    data: Prepared
+
+
+def run(cfg: DictConfig) -> RunResult:
+    """Train and evaluate one model as the config describes; log it all."""
     # Build everything first: a bad config fails here, before any data is read or run started.
     dataset = build(cfg.dataset, "dataset")
     task = build(cfg.task, "task")
@@ -46,7 +60,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         logged.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         logged.params({**flatten(OmegaConf.to_container(cfg, resolve=True)), **prefixed(data.info)})
         started = time.perf_counter()
-        model = task.fit(model, data)
+        model = fit(task, model, data)
         fit_seconds = time.perf_counter() - started
         log.info("fitted %s in %.1fs", run_name, fit_seconds)
         evaluation = task.evaluate(model, data)
@@ -55,7 +69,16 @@ def run(cfg: DictConfig) -> dict[str, float]:
         logged.tables(evaluation.tables)
         model_uri = logged.model(task, model, data.parts["train"].X.head(100))
     report(evaluation.metrics, model_uri, tracker.uri)
-    return evaluation.metrics
+    return RunResult(logged.run_id, model_uri, evaluation.metrics, model, data)
+
+
+def fit(task: Any, model: Any, data: Prepared) -> Any:
+    """Fit, turning an estimator's complaint about its parameters into one line."""
+    try:
+        return task.fit(model, data)
+    except (ValueError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"the model failed to fit: {first}; check the model.* settings") from exc
 
 
 def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -23,8 +23,16 @@ from mlflow.tracking import MlflowClient
 log = logging.getLogger(__name__)
 
 # What a logged model needs to load: pinned to what trained it, so scores are reproducible.
-MODEL_DISTRIBUTIONS = ("mlflow", "cloudpickle", "numpy", "pandas", "scikit-learn", "xgboost-cpu",
-                       "xgboost", "pyarrow")
+MODEL_DISTRIBUTIONS = (
+    "mlflow",
+    "cloudpickle",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "xgboost-cpu",
+    "xgboost",
+    "pyarrow",
+)
 PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
 MAX_PARAM_LENGTH = 6000
 
@@ -109,8 +117,6 @@ class RunLog:
     def model(self, task: Any, estimator: Any, example: pd.DataFrame) -> str:
         """Log a pyfunc that takes raw input columns; return its models:/ URI."""
         predictor = FramePredictor(task, estimator)
-        # Integer columns are declared as doubles: a blank in a scored CSV makes them floats.
-        example = example.astype({c: "float64" for c in example.select_dtypes("integer")})
         signature = infer_signature(example, predictor.predict(None, example))
         with _quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
             info = mlflow.pyfunc.log_model(
@@ -169,7 +175,7 @@ def _alive(pid: int) -> bool:
 
 
 def absolute_uri(uri: str) -> str:
-    """sqlite:///relative/path -> sqlite:////absolute/path, so the store never moves with the cwd."""
+    """sqlite:///relative/path -> sqlite:////absolute/path: the store stays put whatever the cwd."""
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
         return "sqlite:///" + str(Path(uri.removeprefix("sqlite:///")).expanduser().resolve())
     return uri
@@ -201,7 +207,10 @@ def git_commit(cwd: Path | None = None) -> str:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, check=True,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -39,7 +39,9 @@ class Columns:
                 f"unknown column role {unknown[0]!r} in dataset.columns; "
                 f"valid roles are: {', '.join(sorted(valid))}"
             )
-        values = {k: (list(v) if k in _LIST_ROLES and v is not None else v) for k, v in roles.items()}
+        values = {
+            k: (list(v) if k in _LIST_ROLES and v is not None else v) for k, v in roles.items()
+        }
         return cls(**{k: ([] if k in _LIST_ROLES and v is None else v) for k, v in values.items()})
 
     def not_features(self) -> list[str]:
@@ -54,13 +56,20 @@ class Columns:
         if missing:
             raise UserError(
                 f"column {missing[0]!r} declared in dataset.columns is not in {where}; "
-                f"fix the column roles or the data (columns present: {', '.join(map(str, frame.columns[:20]))})"
+                "fix the column roles or the data "
+                f"(columns present: {', '.join(map(str, frame.columns[:20]))})"
             )
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The raw feature columns: everything that is not a declared non-feature."""
+        """The raw feature columns: everything that is not a declared non-feature.
+
+        Integer counts become doubles: a blank in a scored CSV turns a column into floats, and
+        the logged model's signature must accept both.
+        """
         excluded = set(self.not_features())
-        return frame[[c for c in frame.columns if c not in excluded]]
+        features = frame[[c for c in frame.columns if c not in excluded]]
+        counts = [c for c in features.select_dtypes("integer") if c not in self.categorical]
+        return features.astype(dict.fromkeys(counts, "float64")) if counts else features
 
 
 _LIST_ROLES = {"pii", "drop", "categorical", "numeric"}

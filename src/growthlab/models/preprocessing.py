@@ -85,10 +85,10 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
     def _categories(self, values: pd.Series, column: str) -> pd.Categorical:
         levels = self.categories_[column]
         text = values.astype("string")  # keeps missing values missing, unlike astype(str)
-        encoded = pd.Categorical(text, categories=levels)  # unseen levels become missing
-        if "__other__" in levels:
-            encoded[np.asarray(encoded.isna() & text.notna())] = "__other__"
-        return encoded
+        # Levels unseen at fit become "__other__" when rare levels were folded, else missing.
+        unseen = "__other__" if "__other__" in levels else pd.NA
+        text = text.where(text.isin(levels) | text.isna(), unseen)
+        return pd.Categorical(text, categories=levels)
 
     def _numbers(self, X: pd.DataFrame) -> np.ndarray:
         if not self.numeric_:
@@ -130,9 +130,11 @@ def _top_levels(values: pd.Series, max_levels: int) -> list[str]:
 def _to_float(values: pd.Series, column: str) -> np.ndarray:
     if pd.api.types.is_datetime64_any_dtype(values):
         # Dates become days since the epoch: monotone, so trees and linear terms can use them.
-        return (values.astype("datetime64[ns]").astype("int64") / 86_400e9).where(
-            values.notna()
-        ).to_numpy(dtype=float)
+        return (
+            (values.astype("datetime64[ns]").astype("int64") / 86_400e9)
+            .where(values.notna())
+            .to_numpy(dtype=float)
+        )
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return values.astype("float64").to_numpy()
     numbers = pd.to_numeric(values.astype("object"), errors="coerce")

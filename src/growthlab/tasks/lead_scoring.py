@@ -153,9 +153,9 @@ def binary_target(values: pd.Series, positive_label: object = None) -> np.ndarra
                 f"(values: {shown}); fix dataset.columns.positive_label"
             )
         y = matches.to_numpy(dtype=np.int64)
-    elif pd.api.types.is_bool_dtype(values):
-        y = values.to_numpy(dtype=np.int64)
-    elif pd.api.types.is_numeric_dtype(values) and set(distinct.tolist()) <= {0, 1}:
+    elif pd.api.types.is_bool_dtype(values) or (
+        pd.api.types.is_numeric_dtype(values) and set(distinct.tolist()) <= {0, 1}
+    ):
         y = values.to_numpy(dtype=np.int64)
     else:
         shown = ", ".join(map(repr, distinct[:5].tolist()))
