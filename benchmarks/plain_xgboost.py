@@ -44,8 +44,8 @@ def composed_spec(rows: int, experiment: str = EXPERIMENT) -> dict[str, Any]:
     if not dataset["_target_"].endswith("SimulatedLeads") or not columns.get("time"):
         raise SystemExit(f"{experiment}: the baseline needs simulated leads with a time column")
     singles = [columns.get(k) for k in ("id", "target", "time", "oracle")]
-    excluded = [c for c in singles if c] + list(columns.get("pii") or []) + list(
-        columns.get("drop") or []
+    excluded = (
+        [c for c in singles if c] + list(columns.get("pii") or []) + list(columns.get("drop") or [])
     )
     return {
         "rows": dataset["n_rows"],
@@ -68,9 +68,7 @@ def train(spec: dict[str, Any]) -> dict[str, Any]:
     frame = MarketingSimulator(spec["seed"]).leads(spec["rows"], spec["start"], spec["days"])
     X = frame.drop(columns=spec["excluded"])
     for column in X.columns:
-        if not (
-            pd.api.types.is_numeric_dtype(X[column]) or pd.api.types.is_bool_dtype(X[column])
-        ):
+        if not (pd.api.types.is_numeric_dtype(X[column]) or pd.api.types.is_bool_dtype(X[column])):
             X[column] = X[column].astype("category")
     y = frame[spec["target"]].to_numpy(dtype=np.int64)
     rows = out_of_time_split(frame[spec["time"]], spec["valid_size"], spec["test_size"])

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import MissingMandatoryValue
 
 from growthlab.build import build, check_targets
 from growthlab.cli import check_overrides
@@ -26,10 +25,6 @@ OPTIONS = sorted((p.parent.name, p.stem) for p in CONF_DIR.glob("*/*.yaml"))
 EXPERIMENTS = sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml"))
 MODELS = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
 BUILT_GROUPS = ("dataset", "task", "model", "preprocessing", "tracking")
-MISSING_VALUE_BUG = (
-    "build.check_targets iterates node.items(), which raises omegaconf MissingMandatoryValue "
-    "on a `???` value (dataset=file's path/target) instead of passing or raising UserError"
-)
 
 
 def compose_strict(overrides: list[str]) -> DictConfig:
@@ -48,20 +43,8 @@ def _path_is_usable(dataset: DictConfig) -> bool:
     return "path" not in dataset or Path(dataset.path).exists()
 
 
-def _has_missing_value(node: object) -> bool:
-    if isinstance(node, dict):
-        return any(_has_missing_value(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_missing_value(v) for v in node)
-    return node == "???"
-
-
 def _option_param(group: str, option: str) -> object:
-    """An option; ones with mandatory `???` values hit the check_targets bug (see reason)."""
-    raw = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{option}.yaml"))
-    bug = pytest.mark.xfail(strict=True, raises=MissingMandatoryValue, reason=MISSING_VALUE_BUG)
-    marks = [bug] if _has_missing_value(raw) else []
-    return pytest.param(group, option, id=f"{group}={option}", marks=marks)
+    return pytest.param(group, option, id=f"{group}={option}")
 
 
 def test_discovery_finds_the_config_tree() -> None:
@@ -116,7 +99,6 @@ def test_objects_build(overrides: list[str]) -> None:
         assert build(cfg[group], group) is not None
 
 
-@pytest.mark.xfail(strict=True, raises=MissingMandatoryValue, reason=MISSING_VALUE_BUG)
 def test_dataset_without_its_mandatory_path_is_a_user_error() -> None:
     cfg = compose_strict(["dataset=file", "dataset.columns.target=y"])
     with pytest.raises(UserError, match="dataset.path"):

@@ -27,14 +27,42 @@ from growthlab.errors import UserError
 # The same pattern the PII scan over the MLflow store uses.
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.example")
 
-STRING_COLUMNS = ["email", "channel", "campaign", "device", "country", "company_size",
-                  "job_seniority"]
-INT_COLUMNS = ["lead_id", "pages_viewed", "email_opens", "email_clicks", "form_fills",
-               "days_since_first_touch", "converted"]
+STRING_COLUMNS = [
+    "email",
+    "channel",
+    "campaign",
+    "device",
+    "country",
+    "company_size",
+    "job_seniority",
+]
+INT_COLUMNS = [
+    "lead_id",
+    "pages_viewed",
+    "email_opens",
+    "email_clicks",
+    "form_fills",
+    "days_since_first_touch",
+    "converted",
+]
 EXPECTED_COLUMNS = [
-    "lead_id", "email", "created_at", "channel", "campaign", "device", "country",
-    "company_size", "job_seniority", "pages_viewed", "email_opens", "email_clicks",
-    "form_fills", "webinar_attended", "days_since_first_touch", "converted", "p_convert",
+    "lead_id",
+    "email",
+    "created_at",
+    "channel",
+    "campaign",
+    "device",
+    "country",
+    "company_size",
+    "job_seniority",
+    "pages_viewed",
+    "email_opens",
+    "email_clicks",
+    "form_fills",
+    "webinar_attended",
+    "days_since_first_touch",
+    "converted",
+    "p_convert",
 ]
 
 
@@ -147,11 +175,16 @@ def test_oracle_is_a_probability_with_plausible_auc(leads: pd.DataFrame) -> None
 def test_oracle_depends_on_observed_columns_only() -> None:
     # Rows identical in every observed feature share one probability.
     frame = MarketingSimulator(0).leads(20_000)
-    features = [c for c in EXPECTED_COLUMNS
-                if c not in {"lead_id", "email", "created_at", "converted", "p_convert"}]
-    spread = frame.fillna({"company_size": "?", "job_seniority": "?"}).groupby(features)[
-        "p_convert"
-    ].agg(lambda s: s.max() - s.min())
+    features = [
+        c
+        for c in EXPECTED_COLUMNS
+        if c not in {"lead_id", "email", "created_at", "converted", "p_convert"}
+    ]
+    spread = (
+        frame.fillna({"company_size": "?", "job_seniority": "?"})
+        .groupby(features)["p_convert"]
+        .agg(lambda s: s.max() - s.min())
+    )
     assert spread.max() < 1e-12
 
 

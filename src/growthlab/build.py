@@ -12,6 +12,7 @@ from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from growthlab.errors import UserError
 
@@ -33,6 +34,8 @@ def allowed_prefixes() -> tuple[str, ...]:
 
 def check_targets(node: Any, where: str) -> None:
     """Refuse any `_target_` outside the allow-list, anywhere in the node."""
+    if isinstance(node, DictConfig | ListConfig):
+        node = OmegaConf.to_container(node, resolve=False)
     if isinstance(node, Mapping):
         target = node.get("_target_")
         if target is not None and not str(target).startswith(allowed_prefixes()):
@@ -42,19 +45,23 @@ def check_targets(node: Any, where: str) -> None:
             )
         for key, value in node.items():
             check_targets(value, f"{where}.{key}")
-    elif isinstance(node, list | tuple) or _is_list_config(node):
+    elif isinstance(node, list | tuple):
         for i, value in enumerate(node):
             check_targets(value, f"{where}[{i}]")
 
 
-def _is_list_config(node: Any) -> bool:
-    from omegaconf import ListConfig
-
-    return isinstance(node, ListConfig)
+def check_required(node: Any, where: str) -> None:
+    """A `???` left in the config is a value the user must give: say which one."""
+    if isinstance(node, DictConfig | ListConfig):
+        missing = sorted(OmegaConf.missing_keys(node))
+        if missing:
+            key = f"{where}.{missing[0]}"
+            raise UserError(f"{key} is required; give it on the command line ({key}=...)")
 
 
 def build(node: Any, where: str, **kwargs: Any) -> Any:
     """Instantiate a config node after checking its targets; errors become one line."""
+    check_required(node, where)
     check_targets(node, where)
     try:
         return instantiate(node, _convert_="all", **kwargs)

@@ -54,7 +54,10 @@ def _to_datetime(values: pd.Series, column: str) -> pd.Series:
     try:
         return pd.to_datetime(values)
     except (ValueError, TypeError):
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        bad = values[parsed.isna() & values.notna()]
+        example = bad.iloc[0] if len(bad) else values.iloc[0]
         raise UserError(
-            f"time column {column!r} holds values that are not dates (e.g. {values.iloc[0]!r}); "
+            f"time column {column!r} holds values that are not dates (e.g. {example!r}); "
             "fix the data or dataset.columns.time"
         ) from None

@@ -84,7 +84,7 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
 
     def _categories(self, values: pd.Series, column: str) -> pd.Categorical:
         levels = self.categories_[column]
-        text = values.astype("string")  # keeps missing values missing, unlike astype(str)
+        text = _as_text(values)
         # Levels unseen at fit become "__other__" when rare levels were folded, else missing.
         unseen = "__other__" if "__other__" in levels else pd.NA
         text = text.where(text.isin(levels) | text.isna(), unseen)
@@ -122,12 +122,21 @@ def _is_categorical(values: pd.Series, column: str, encoder: FrameEncoder) -> bo
 
 
 def _top_levels(values: pd.Series, max_levels: int) -> list[str]:
-    counts = values.dropna().astype("string").value_counts()
+    counts = _as_text(values).dropna().value_counts()
     levels = sorted(counts.index[:max_levels].tolist())
     return levels + (["__other__"] if len(counts) > max_levels else [])
 
 
+def _as_text(values: pd.Series) -> pd.Series:
+    """Levels as text; missing stays missing, and codes read as 415.0 or 415 agree."""
+    if pd.api.types.is_float_dtype(values) and (values.dropna() % 1 == 0).all():
+        values = values.astype("Int64")
+    return values.astype("string")
+
+
 def _to_float(values: pd.Series, column: str) -> np.ndarray:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert(None)
     if pd.api.types.is_datetime64_any_dtype(values):
         # Dates become days since the epoch: monotone, so trees and linear terms can use them.
         return (
