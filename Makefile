@@ -13,7 +13,8 @@ STORE := $(CURDIR)/mlruns
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: help install demo train ui test test-slow lint format bench clean
+STUDY ?=
+.PHONY: help install demo train tune tune-worker sweep ui test test-slow lint format bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,12 +27,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install growthlab with its test tools
 
-demo: $(STAMP) ## simulate leads, train and evaluate lead scoring, log it all to ./mlruns
-	$(BIN)/python -m growthlab experiments=lead_scoring_xgboost $(ARGS)
+demo: $(STAMP) ## simulate leads, tune (short study) and train lead scoring, log it all to ./mlruns
+	$(BIN)/python -m growthlab experiments=lead_scoring_xgboost tuner=tpe tuner.n_trials=12 \
+	  tuner.timeout=120 $(ARGS)
 	@echo "Browse the run: make ui   (MLflow UI on http://$(HOST):$(PORT))"
 
 train: $(STAMP) ## train one experiment: make train EXP=lead_scoring_xgboost ARGS="model.max_depth=4"
 	$(BIN)/python -m growthlab experiments=$(EXP) $(ARGS)
+
+tune: $(STAMP) ## tune with Optuna, then refit the best: make tune EXP=... ARGS="tuner.n_trials=100"
+	$(BIN)/python -m growthlab experiments=$(EXP) tuner=tpe $(ARGS)
+
+tune-worker: $(STAMP) ## join a study from another shell or machine: make tune-worker STUDY=name ARGS="tuner.storage=..."
+	$(BIN)/python -m growthlab experiments=$(EXP) tuner=tpe tuner.role=worker \
+	  $(if $(STUDY),tuner.study_name=$(STUDY)) $(ARGS)
+
+sweep: $(STAMP) ## Hydra multirun, one MLflow run each: make sweep EXP=lead_scoring ARGS="model=xgboost,logistic_regression"
+	$(BIN)/python -m growthlab --multirun experiments=$(EXP) $(ARGS)
 
 ui: $(STAMP) ## MLflow UI over the local store on http://127.0.0.1:5000
 	mkdir -p $(STORE)/artifacts

@@ -22,10 +22,7 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
 
 def store_overrides(store: Path) -> list[str]:
     """Overrides that send a run to a private SQLite store under `store`."""
-    return [
-        f"tracking.uri=sqlite:///{store}/mlflow.db",
-        f"tracking.artifact_dir={store}/artifacts",
-    ]
+    return [f"store={store}"]
 
 
 @pytest.fixture

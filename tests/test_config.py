@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
+from growthlab import tuning
 from growthlab.build import build, check_targets
 from growthlab.cli import check_overrides
 from growthlab.errors import UserError
 from growthlab.paths import CONF_DIR, ROOT
+from growthlab.runner import has_key
 
 from .conftest import compose_config
 
@@ -54,9 +56,20 @@ def test_discovery_finds_the_config_tree() -> None:
 
 @pytest.mark.parametrize(("group", "option"), [_option_param(g, o) for g, o in OPTIONS])
 def test_option_composes_resolves_and_passes_allow_list(group: str, option: str) -> None:
-    cfg = compose_strict([f"{group}={option}"])
+    # A search space is chosen through its model (`search_space: ${model}` in the defaults).
+    overrides = [f"model={option}"] if group == "search_space" else [f"{group}={option}"]
+    cfg = compose_strict(overrides)
     check_targets(cfg, "config")
-    assert OmegaConf.select(cfg, f"{group}._target_") is not None
+    if group == "search_space":
+        assert tuning.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
+    else:
+        assert OmegaConf.select(cfg, f"{group}._target_") is not None
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_has_a_search_space_that_fits_it(name: str) -> None:
+    cfg = compose_strict([f"model={name}", "tuner=tpe"])
+    assert tuning.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

@@ -67,7 +67,7 @@ def test_run_logs_plots_tables_and_config(result: RunResult, store: Path) -> Non
         f"plots/test_{p}.png"
         for p in ("roc", "precision_recall", "cumulative_gains", "lift_by_decile", "calibration")
     } <= plots
-    assert "plots/valid_feature_importance.png" in plots
+    assert "plots/test_feature_importance.png" in plots
     deciles = Path(
         mlflow.artifacts.download_artifacts(
             run_id=result.run_id,

@@ -1,17 +1,23 @@
-"""run(cfg): load -> prepare -> fit -> evaluate -> log. The only place that reads the config."""
+"""run(cfg): load -> prepare -> [tune] -> fit -> evaluate -> log. The only reader of the config."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
+import os
+import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from growthlab import tuning
 from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.models import tabular_pipeline
@@ -32,22 +38,45 @@ class RunResult:
     data: Prepared
 
 
-def run(cfg: DictConfig) -> RunResult:
-    """Train and evaluate one model as the config describes; log it all."""
+def run(cfg: DictConfig) -> RunResult | None:
+    """Tune (when a tuner is chosen), train and evaluate one model as the config says; log it all.
+
+    Returns None in a tuning worker, which only runs trials for a study another process owns.
+    """
     # Build everything first: a bad config fails here, before any data is read or run started.
     dataset = build(cfg.dataset, "dataset")
     task = build(cfg.task, "task")
     tracker = build(cfg.tracking, "tracking")
-    model = tabular_pipeline(build(cfg.preprocessing, "preprocessing"), build(cfg.model, "model"))
+    tuner = build(cfg.tuner, "tuner")
+    make_model(cfg)
+    if tuner.enabled:
+        space = tuning.parse_space(cfg.get("search_space") or {}, lambda key: has_key(cfg, key))
+        metric, direction = tuner.objective(task.metric_names(), task.objective, task.direction)
+        cfg = share_cores(cfg, tuner.n_workers)
 
     started = time.perf_counter()
     frame = dataset.load()
     data = task.prepare(frame, dataset.columns)
     log.info("loaded %s: %d rows in %.1fs", dataset.name, len(frame), time.perf_counter() - started)
 
-    run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
     from growthlab import tracking  # mlflow costs ~3 s to import: only once the data is good
 
+    def evaluate(params: dict[str, Any], report: Any) -> dict[str, float]:
+        """One tuning trial: the plain run's fit and score, with the trial's params."""
+        model = fit(task, make_model(with_params(cfg, params)), data, report)
+        return {f"valid_{k}": v for k, v in task.score(model, data.parts["valid"]).items()}
+
+    def child_run(parent_id: str) -> tuning.ChildRun:
+        return lambda name, tags: tracker.run(name, tags, parent_run_id=parent_id)
+
+    if tuner.enabled and tuner.role == "worker":
+        tracker.connect()
+        study = tuner.study(direction)
+        parent = study.user_attrs.get(tuning.PARENT_ATTR, "")
+        tuner.optimize(study, space, evaluate, metric, child_run(parent))
+        return None
+
+    run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
     tags = {
         "growthlab.task": task.name,
         "growthlab.dataset": dataset.name,
@@ -59,26 +88,83 @@ def run(cfg: DictConfig) -> RunResult:
     with tracker.run(run_name, tags) as logged:
         logged.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         logged.params({**flatten(OmegaConf.to_container(cfg, resolve=True)), **prefixed(data.info)})
+        splits: tuple[str, ...] = ("valid", "test")
+        tuned: dict[str, float] = {}
+        if tuner.enabled:
+            study = tuner.study(direction)
+            study.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
+            with tempfile.TemporaryDirectory() as folder:
+                workers = tuner.spawn_workers(worker_config(cfg), Path(folder))
+                tuner.optimize(study, space, evaluate, metric, child_run(logged.run_id))
+                wait(workers)
+            best = tuning.summary(study)
+            logged.params({f"best.{k}": v for k, v in best["params"].items()})
+            tuned = {f"best_{metric}": best["value"], **best["counts"]}
+            logged.figures(dict(tuning.figures(study)))
+            logged.tables({"trials": study.trials_dataframe()})
+            # The final model: best params, refitted on train + valid, judged once on test.
+            cfg = with_params(cfg, best["params"])
+            data, splits = data.with_valid_in_train(), ("test",)
         started = time.perf_counter()
-        model = fit(task, model, data)
+        model = fit(task, make_model(cfg), data)
         fit_seconds = time.perf_counter() - started
         log.info("fitted %s in %.1fs", run_name, fit_seconds)
-        evaluation = task.evaluate(model, data)
-        logged.metrics({**evaluation.metrics, "fit_seconds": fit_seconds})
+        evaluation = task.evaluate(model, data, splits)
+        metrics = {**evaluation.metrics, **tuned, "fit_seconds": fit_seconds}
+        logged.metrics(metrics)
         logged.figures(evaluation.figures)
         logged.tables(evaluation.tables)
         model_uri = logged.model(task, model, data.parts["train"].X.head(100))
-    report(evaluation.metrics, model_uri, tracker.uri)
-    return RunResult(logged.run_id, model_uri, evaluation.metrics, model, data)
+    report(metrics, model_uri, tracker.uri)
+    return RunResult(logged.run_id, model_uri, metrics, model, data)
 
 
-def fit(task: Any, model: Any, data: Prepared) -> Any:
+def make_model(cfg: DictConfig) -> Any:
+    """The configured estimator behind its preprocessing, as one scikit-learn pipeline."""
+    return tabular_pipeline(build(cfg.preprocessing, "preprocessing"), build(cfg.model, "model"))
+
+
+def fit(task: Any, model: Any, data: Prepared, report: Any = None) -> Any:
     """Fit, turning an estimator's complaint about its parameters into one line."""
     try:
-        return task.fit(model, data)
+        return task.fit(model, data, report)
     except (ValueError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"the model failed to fit: {first}; check the model.* settings") from exc
+
+
+_ABSENT = object()
+
+
+def has_key(cfg: DictConfig, key: str) -> bool:
+    return OmegaConf.select(cfg, key, default=_ABSENT) is not _ABSENT
+
+
+def with_params(cfg: DictConfig, params: Mapping[str, Any]) -> DictConfig:
+    """A copy of the config with dotted keys set (a trial's or the best params)."""
+    changed = copy.deepcopy(cfg)
+    for key, value in params.items():
+        OmegaConf.update(changed, key, value, merge=False)
+    return changed
+
+
+def share_cores(cfg: DictConfig, n_workers: int) -> DictConfig:
+    """Give each tuning worker its share of the cores: oversubscribed OpenMP crawls."""
+    if n_workers > 1 and has_key(cfg, "model.n_jobs"):
+        return with_params(cfg, {"model.n_jobs": max(1, (os.cpu_count() or 1) // n_workers)})
+    return cfg
+
+
+def worker_config(cfg: DictConfig) -> str:
+    """The resolved config a spawned worker runs with."""
+    worker = with_params(cfg, {"tuner.role": "worker", "tuner.progress": False})
+    return OmegaConf.to_yaml(worker, resolve=True)
+
+
+def wait(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        if worker.wait() != 0:
+            log.warning("a tuning worker exited with code %s", worker.returncode)
 
 
 def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -113,5 +199,6 @@ def config_hash(cfg: DictConfig) -> str:
 def report(metrics: Mapping[str, float], model_uri: str, store: str) -> None:
     """A few lines a person reads at the end of a run."""
     keys = ["test_roc_auc", "test_oracle_roc_auc", "test_average_precision", "test_lift_at_10pct"]
+    keys += [k for k in metrics if k.startswith("best_")]
     shown = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys if k in metrics)
     print(f"\n{shown}\nmodel: {model_uri}\nstore: {store}  (make ui to browse)")

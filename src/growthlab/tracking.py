@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -60,17 +60,26 @@ class Tracker:
         return client.create_experiment(self.experiment_name, artifact_location=location)
 
     @contextmanager
-    def run(self, run_name: str, tags: Mapping[str, str]) -> Iterator[RunLog]:
-        """A run that ends FINISHED, or FAILED / KILLED when the body raises or is interrupted."""
+    def run(
+        self, run_name: str, tags: Mapping[str, str], parent_run_id: str | None = None
+    ) -> Iterator[RunLog]:
+        """A run that ends FINISHED, or FAILED / KILLED when the body raises or is interrupted.
+
+        A top-level run is also MLflow's active run (log_model needs one); a child run (a
+        tuning trial, nested under parent_run_id) is written through the client only.
+        """
         experiment_id = self.connect()
-        close_orphans(experiment_id)
         client = MlflowClient()
         owner = {"growthlab.host": socket.gethostname(), "growthlab.pid": str(os.getpid())}
+        if parent_run_id:
+            owner["mlflow.parentRunId"] = parent_run_id
+        else:
+            close_orphans(experiment_id)
         run = client.create_run(experiment_id, run_name=run_name, tags={**tags, **owner})
         run_id = run.info.run_id
         status = RunStatus.to_string(RunStatus.FAILED)
         try:
-            with mlflow.start_run(run_id=run_id):
+            with nullcontext() if parent_run_id else mlflow.start_run(run_id=run_id):
                 yield RunLog(client, run_id)
                 status = RunStatus.to_string(RunStatus.FINISHED)
         except KeyboardInterrupt:
@@ -78,7 +87,8 @@ class Tracker:
             raise
         finally:
             client.set_terminated(run_id, status)
-            log.info("MLflow run %s %s in experiment %r", run_id, status, self.experiment_name)
+            if not parent_run_id:
+                log.info("MLflow run %s %s in experiment %r", run_id, status, self.experiment_name)
 
 
 class RunLog:

@@ -1,9 +1,11 @@
 """Tasks: one module per business question, all with the same small interface.
 
 prepare(frame, columns) -> Prepared     check the data, split it, say what to log about it
-fit(model, data) -> model               train on the training split
-evaluate(model, data) -> Evaluation     metrics per split, figures, tables
+fit(model, data, report) -> model       train on the training split (report: validation curve)
+score(model, part) -> metrics           metrics on one split, cheap enough for tuning trials
+evaluate(model, data, splits)           metrics per split, figures, tables
 predict_frame(model, X) -> DataFrame    what the logged model returns for raw input rows
+metric_names(), objective, direction    what tuning may optimise, and the default
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ class Prepared:
 
     parts: dict[str, Part]
     info: dict[str, Any] = field(default_factory=dict)
+
+    def with_valid_in_train(self) -> Prepared:
+        """Train on train + valid (the refit after tuning); valid and test stay as they are."""
+        train, valid = self.parts["train"], self.parts["valid"]
+        oracle = None
+        if train.oracle is not None and valid.oracle is not None:
+            oracle = np.concatenate([train.oracle, valid.oracle])
+        merged = Part(pd.concat([train.X, valid.X]), np.concatenate([train.y, valid.y]), oracle)
+        return Prepared({**self.parts, "train": merged}, {**self.info, "refit_on": "train+valid"})
 
 
 @dataclass

@@ -13,6 +13,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics.classification import binary_metrics, decile_table
+from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
 from growthlab.tasks import Evaluation, Part, Prepared
 
@@ -21,6 +22,9 @@ MIN_ROWS = 50
 
 class LeadScoring:
     """Binary conversion target; stratified or out-of-time split; ranking metrics for sales."""
+
+    objective = "roc_auc"  # what tuning maximises unless tuner.metric says otherwise
+    direction = "maximize"
 
     def __init__(
         self,
@@ -77,46 +81,70 @@ class LeadScoring:
                 info[f"{split}_end"] = str(times.max())
         return Prepared(parts, info)
 
-    def fit(self, model: BaseEstimator, data: Prepared) -> BaseEstimator:
-        train = data.parts["train"]
-        return model.fit(train.X, train.y)
+    def fit(
+        self, model: BaseEstimator, data: Prepared, report: Report | None = None
+    ) -> BaseEstimator:
+        """Fit on train; with `report`, pass the validation curve to a tuner as training goes."""
+        train, valid = data.parts["train"], data.parts["valid"]
+        if report is None:
+            return model.fit(train.X, train.y)
+        return fit_with_curve(model, train.X, train.y, valid.X, valid.y, report)
 
     def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"score": model.predict_proba(X)[:, 1]}, index=X.index)
 
-    def evaluate(self, model: BaseEstimator, data: Prepared) -> Evaluation:
+    def metric_names(self) -> list[str]:
+        """Every metric score() returns, without the split prefix."""
+        names = ["roc_auc", "average_precision", "log_loss", "brier", "base_rate"]
+        for fraction in self.fractions:
+            names += [
+                f"lift_at_{round(fraction * 100):g}pct",
+                f"capture_at_{round(fraction * 100):g}pct",
+            ]
+        return names + (["precision_at_capacity"] if self.capacity else [])
+
+    def score(self, model: BaseEstimator, part: Part) -> dict[str, float]:
+        """Metrics of the model on one split (no plots: cheap enough for every tuning trial)."""
+        return self._metrics(part, self.predict_frame(model, part.X)["score"].to_numpy())
+
+    def _metrics(self, part: Part, scores: np.ndarray) -> dict[str, float]:
+        metrics = binary_metrics(part.y, scores, self.fractions, self.capacity)
+        if part.oracle is not None:
+            oracle = binary_metrics(part.y, part.oracle, self.fractions, self.capacity)
+            metrics["oracle_roc_auc"] = oracle["roc_auc"]
+            metrics["roc_auc_gap_to_oracle"] = oracle["roc_auc"] - metrics["roc_auc"]
+        return metrics
+
+    def evaluate(
+        self, model: BaseEstimator, data: Prepared, splits: Sequence[str] = ("valid", "test")
+    ) -> Evaluation:
+        """Metrics on the given splits; plots, deciles and importance on the test split."""
         result = Evaluation()
-        scores = {}
-        for split in ("valid", "test"):
-            part = data.parts[split]
-            scores[split] = self.predict_frame(model, part.X)["score"].to_numpy()
-            metrics = binary_metrics(part.y, scores[split], self.fractions, self.capacity)
-            if part.oracle is not None:
-                oracle = binary_metrics(part.y, part.oracle, self.fractions, self.capacity)
-                metrics["oracle_roc_auc"] = oracle["roc_auc"]
-                metrics["roc_auc_gap_to_oracle"] = oracle["roc_auc"] - metrics["roc_auc"]
+        for split in splits:
+            metrics = self.score(model, data.parts[split])
             result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
         test = data.parts["test"]
-        deciles = decile_table(test.y, scores["test"])
-        importance = self.importance(model, data.parts["valid"])
-        result.tables = {"test_deciles": deciles, "valid_permutation_importance": importance}
+        scores = self.predict_frame(model, test.X)["score"].to_numpy()
+        deciles = decile_table(test.y, scores)
+        importance = self.importance(model, test)
+        result.tables = {"test_deciles": deciles, "test_permutation_importance": importance}
         result.figures = {
-            "test_roc": plots.roc_figure(test.y, scores["test"], test.oracle),
-            "test_precision_recall": plots.precision_recall_figure(test.y, scores["test"]),
-            "test_cumulative_gains": plots.gains_figure(test.y, scores["test"]),
+            "test_roc": plots.roc_figure(test.y, scores, test.oracle),
+            "test_precision_recall": plots.precision_recall_figure(test.y, scores),
+            "test_cumulative_gains": plots.gains_figure(test.y, scores),
             "test_lift_by_decile": plots.lift_by_decile_figure(deciles),
-            "test_calibration": plots.calibration_figure(test.y, scores["test"]),
-            "valid_feature_importance": plots.importance_figure(
+            "test_calibration": plots.calibration_figure(test.y, scores),
+            "test_feature_importance": plots.importance_figure(
                 importance["feature"].tolist(),
                 importance["importance"].to_numpy(),
                 importance["std"].to_numpy(),
-                xlabel="Drop in validation ROC AUC when the column is shuffled",
+                xlabel="Drop in test ROC AUC when the column is shuffled",
             ),
         }
         return result
 
     def importance(self, model: BaseEstimator, part: Part) -> pd.DataFrame:
-        """Drop in validation ROC AUC when one raw column is shuffled (model-agnostic)."""
+        """Drop in ROC AUC when one raw column is shuffled (model-agnostic, on raw columns)."""
         rng = np.random.default_rng(self.seed)
         rows = np.sort(rng.permutation(len(part.y))[: self.importance_rows])
         X, y = part.X.iloc[rows], part.y[rows]

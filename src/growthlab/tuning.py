@@ -1,0 +1,412 @@
+"""Optuna studies from config: search space, sampler, pruner, storage, workers, progress bar.
+
+A study lives in durable storage (SQLite beside the MLflow store by default), so a killed
+`make tune` resumes where it stopped, and several processes, on one machine or many, work on
+one study. Each trial is a child MLflow run of the run that started the study.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from growthlab.errors import UserError
+
+log = logging.getLogger(__name__)
+
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+KINDS = ("float", "int", "log", "categorical")
+TUNABLE_PREFIXES = ("model.", "preprocessing.")
+PARENT_ATTR = "mlflow_parent_run_id"
+
+Evaluate = Callable[[dict[str, Any], Callable[[int, float], None]], dict[str, float]]
+ChildRun = Callable[[str, dict[str, str]], AbstractContextManager[Any]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One dimension of the search space: a dotted config key and its distribution."""
+
+    key: str
+    type: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+
+    def suggest(self, trial: optuna.Trial) -> Any:
+        if self.type == "categorical":
+            return trial.suggest_categorical(self.key, list(self.choices))
+        if self.type == "int":
+            step = int(self.step or 1)
+            return trial.suggest_int(
+                self.key, int(self.low), int(self.high), step=step, log=self.log
+            )
+        return trial.suggest_float(
+            self.key, self.low, self.high, step=self.step, log=self.log or self.type == "log"
+        )
+
+
+def parse_space(
+    space: Mapping[str, Mapping[str, Any]], exists: Callable[[str], bool]
+) -> list[Param]:
+    """Check the whole search space before any trial runs; one readable line per mistake."""
+    params = []
+    for key, spec in space.items():
+        where = f"search_space.{key}"
+        if not key.startswith(TUNABLE_PREFIXES) or not exists(key):
+            raise UserError(
+                f"{where}: {key!r} is not a model or preprocessing key of this config; "
+                "use a dotted key such as model.max_depth"
+            )
+        spec = dict(spec)
+        kind = spec.pop("type", None)
+        if kind not in KINDS:
+            raise UserError(f"{where}.type={kind!r} is unknown; use one of {', '.join(KINDS)}")
+        if kind == "categorical":
+            choices = tuple(spec.pop("choices", ()) or ())
+            if not choices:
+                raise UserError(
+                    f"{where}: a categorical distribution needs a non-empty choices list"
+                )
+            param = Param(key, kind, choices=choices)
+        else:
+            low, high = spec.pop("low", None), spec.pop("high", None)
+            if low is None or high is None or low > high:
+                raise UserError(f"{where}: needs low <= high (got low={low}, high={high})")
+            log_scale = bool(spec.pop("log", False)) or kind == "log"
+            if log_scale and low <= 0:
+                raise UserError(f"{where}: a log distribution needs low > 0 (got {low})")
+            param = Param(key, kind, low, high, log_scale, spec.pop("step", None))
+        if spec:
+            raise UserError(
+                f"{where}: unknown setting {sorted(spec)[0]!r}; "
+                "use type, low, high, log, step or choices"
+            )
+        params.append(param)
+    return params
+
+
+class Tuner:
+    """How to search: sampler, budget, objective, pruner, storage and workers."""
+
+    def __init__(
+        self,
+        sampler: str = "tpe",
+        n_trials: int = 20,
+        timeout: float | None = None,
+        seed: int = 0,
+        metric: str | None = None,
+        direction: str | None = None,
+        pruner: str = "median",
+        storage: str | None = None,
+        study_name: str = "growthlab",
+        n_workers: int = 1,
+        role: str = "main",
+        heartbeat_seconds: int = 10,
+        progress: bool = True,
+    ) -> None:
+        if sampler not in ("none", "tpe", "random"):
+            raise UserError(f"tuner.sampler={sampler!r} is unknown; use none, tpe or random")
+        if pruner not in ("none", "median", "hyperband"):
+            raise UserError(f"tuner.pruner={pruner!r} is unknown; use none, median or hyperband")
+        if direction not in (None, "maximize", "minimize"):
+            raise UserError(f"tuner.direction={direction!r}; use maximize or minimize")
+        if role not in ("main", "worker"):
+            raise UserError(f"tuner.role={role!r}; use main or worker")
+        if n_trials < 1 or n_workers < 1:
+            raise UserError("tuner.n_trials and tuner.n_workers must be at least 1")
+        self.sampler = sampler
+        self.n_trials = n_trials
+        self.timeout = timeout
+        self.seed = seed
+        self.metric = metric
+        self.direction = direction
+        self.pruner = pruner
+        self.storage = storage
+        self.study_name = study_name
+        self.n_workers = n_workers
+        self.role = role
+        self.heartbeat_seconds = heartbeat_seconds
+        self.progress = progress
+
+    @property
+    def enabled(self) -> bool:
+        return self.sampler != "none"
+
+    def objective(
+        self, task_metrics: list[str], default_metric: str, default_direction: str
+    ) -> tuple[str, str]:
+        """The metric to optimise (`valid_<name>`) and its direction; refuse one the task lacks."""
+        metric = self.metric or f"valid_{default_metric}"
+        known = [f"valid_{m}" for m in task_metrics]
+        if metric not in known:
+            raise UserError(
+                f"tuner.metric={metric!r} is not produced by this task; "
+                f"choose one of: {', '.join(known)}"
+            )
+        direction = self.direction or (
+            "minimize" if metric.endswith(MINIMIZED) else default_direction
+        )
+        return metric, direction
+
+    def study(self, direction: str) -> optuna.Study:
+        """Create the study, or load it to resume: same name and storage, same study."""
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        sampler = (
+            optuna.samplers.TPESampler(seed=self.seed)
+            if self.sampler == "tpe"
+            else optuna.samplers.RandomSampler(seed=self.seed)
+        )
+        pruner = {
+            "none": optuna.pruners.NopPruner(),
+            "median": optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5),
+            "hyperband": optuna.pruners.HyperbandPruner(),
+        }[self.pruner]
+        try:
+            study = optuna.create_study(
+                storage=self._storage(),
+                sampler=sampler,
+                pruner=pruner,
+                study_name=self.study_name,
+                direction=direction,
+                load_if_exists=True,
+            )
+        except ValueError as exc:  # an existing study optimised the other way
+            raise UserError(
+                f"study {self.study_name!r}: {exc}; pick another tuner.study_name"
+            ) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)  # a killed process's trials: fail, retry
+        return study
+
+    def _storage(self) -> optuna.storages.BaseStorage | None:
+        if not self.storage:
+            return None
+        if self.storage.startswith("sqlite:///"):
+            Path(self.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with warnings.catch_warnings():
+                # Heartbeats and their retry callback are flagged experimental since Optuna 2.
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    self.storage,
+                    heartbeat_interval=self.heartbeat_seconds,
+                    grace_period=2 * self.heartbeat_seconds,
+                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                        max_retry=2
+                    ),
+                )
+        except Exception as exc:  # noqa: BLE001 - driver and URL errors differ by backend
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"cannot open tuner.storage={self.storage!r}: {first}") from None
+
+    def optimize(
+        self,
+        study: optuna.Study,
+        space: list[Param],
+        evaluate: Evaluate,
+        metric: str,
+        child_run: ChildRun,
+    ) -> None:
+        """Run trials in this process until the study holds n_trials finished trials."""
+        maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        started = time.monotonic()
+
+        def objective(trial: optuna.Trial) -> float:
+            _claim(study, trial, self.n_trials)
+            return run_trial(trial, space, evaluate, metric, maximize, child_run)
+
+        failures = 0
+        with self._progress(study) as progress:
+            while _count(study, FINISHED + (TrialState.RUNNING,)) < self.n_trials:
+                remaining = (
+                    None if self.timeout is None else self.timeout - (time.monotonic() - started)
+                )
+                if remaining is not None and remaining <= 0:
+                    log.info("tuner.timeout reached: %d finished trials", _count(study, FINISHED))
+                    break
+                study.optimize(
+                    objective,
+                    n_trials=1,
+                    timeout=remaining,
+                    catch=(StudyFull, UserError),
+                    callbacks=[progress],
+                )
+                last = study.get_trials(deepcopy=False)[-1]
+                if last.user_attrs.get("surplus"):
+                    break
+                failures = failures + 1 if last.state == TrialState.FAIL else 0
+                if failures >= MAX_FAILURES_IN_A_ROW:
+                    raise UserError(
+                        f"{failures} trials in a row failed (see the FAILED child runs); "
+                        "narrow the search_space ranges"
+                    )
+
+    def spawn_workers(self, config_yaml: str, folder: Path) -> list[subprocess.Popen[bytes]]:
+        """Start n_workers - 1 extra processes on the same study (this process is one)."""
+        path = folder / "worker.yaml"
+        path.write_text(config_yaml)
+        return [
+            subprocess.Popen([sys.executable, "-m", "growthlab.worker", str(path)])
+            for _ in range(self.n_workers - 1)
+        ]
+
+    def _progress(self, study: optuna.Study) -> AbstractContextManager[Progress]:
+        return Progress(study, self.n_trials, enabled=self.progress and self.role == "main")
+
+
+MINIMIZED = ("log_loss", "brier")
+MAX_FAILURES_IN_A_ROW = 3
+
+
+class StudyFull(Exception):
+    """Another worker took the last trial of the budget first."""
+
+
+def _claim(study: optuna.Study, trial: optuna.Trial, n_trials: int) -> None:
+    """Trial numbers are handed out in order: a trial past the budget steps aside."""
+    ahead = [
+        t
+        for t in study.get_trials(deepcopy=False, states=FINISHED + (TrialState.RUNNING,))
+        if t.number < trial.number
+    ]
+    if len(ahead) >= n_trials:
+        trial.set_user_attr("surplus", True)
+        raise StudyFull
+
+
+def _count(study: optuna.Study, states: tuple[TrialState, ...]) -> int:
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def run_trial(
+    trial: optuna.Trial,
+    space: list[Param],
+    evaluate: Evaluate,
+    metric: str,
+    maximize: bool,
+    child_run: ChildRun,
+) -> float:
+    """Sample, fit with the validation curve reported, log the trial as a child run."""
+    params = {p.key: p.suggest(trial) for p in space}
+    pruned = None
+    steps = [0]
+    with child_run(f"trial-{trial.number}", {"optuna.trial": str(trial.number)}) as child:
+        child.params(params)
+
+        def report(step: int, auc: float) -> None:
+            # The pruner compares trials step by step in the study's direction.
+            steps.append(step)
+            trial.report(auc if maximize else -auc, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at step {step} (valid AUC {auc:.4f})")
+
+        try:
+            metrics = evaluate(params, report)
+        except optuna.TrialPruned as exc:
+            pruned = exc
+            child.tags({"optuna.state": "PRUNED"})
+            child.metrics({"pruned_at_step": float(steps[-1])})
+        else:
+            child.metrics(metrics)
+            child.tags({"optuna.state": "COMPLETE"})
+    if pruned is not None:
+        raise pruned
+    value = metrics[metric]
+    if not math.isfinite(value):
+        raise UserError(f"{metric} is not a finite number ({value}) for trial {trial.number}")
+    return value
+
+
+class Progress:
+    """A progress bar of finished trials with the best value so far (all workers counted)."""
+
+    def __init__(self, study: optuna.Study, total: int, enabled: bool) -> None:
+        self.study = study
+        self.total = total
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=self.total,
+                initial=_count(self.study, FINISHED),
+                desc="trials",
+                unit="trial",
+                dynamic_ncols=True,
+            )
+        return self
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial | None) -> None:
+        if self.bar is None:
+            return
+        self.bar.n = min(_count(study, FINISHED), self.total)
+        with suppress(ValueError):  # no completed trial yet
+            self.bar.set_postfix(best=f"{study.best_value:.4f}", refresh=False)
+        self.bar.refresh()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self(self.study, None)  # workers may have finished the last trials
+            self.bar.close()
+
+
+def summary(study: optuna.Study) -> dict[str, Any]:
+    """The best trial's params and value and the study's counts, for the parent run."""
+    counts = {f"trials_{s.name.lower()}": float(_count(study, (s,))) for s in TrialState}
+    try:
+        best = study.best_trial
+    except ValueError:
+        raise UserError(
+            f"study {study.study_name!r} has no completed trial; look at the FAILED child runs, "
+            "or raise tuner.n_trials / tuner.timeout"
+        ) from None
+    return {
+        "params": dict(best.params),
+        "value": float(best.value),
+        "number": best.number,
+        "counts": counts,
+    }
+
+
+def figures(study: optuna.Study) -> Iterator[tuple[str, Any]]:
+    """Optuna's matplotlib plots (history, importances, parallel coordinates), where they apply."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optuna.visualization import matplotlib as plots
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the matplotlib backend is flagged experimental
+        for name, plot in (
+            ("optimization_history", plots.plot_optimization_history),
+            ("param_importances", plots.plot_param_importances),
+            ("parallel_coordinate", plots.plot_parallel_coordinate),
+        ):
+            try:
+                axes = plot(study)
+            except (ValueError, RuntimeError, ZeroDivisionError) as exc:
+                log.info("no %s plot: %s", name, exc)
+                continue
+            figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
+            figure.set_size_inches(9, 5.5)
+            figure.tight_layout()
+            yield name, figure
