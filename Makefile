@@ -14,7 +14,16 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 STUDY ?=
-.PHONY: help install demo train tune tune-worker sweep ui test test-slow lint format bench clean
+MODEL ?= lead_scoring-simulated_leads
+ALIAS ?= champion
+VERSION ?=
+FORCE ?=
+REASON ?=
+INPUT ?=
+OUTPUT ?=
+SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
+.PHONY: help install demo train tune tune-worker sweep promote history score serve ui test \
+	test-slow lint format bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +53,23 @@ tune-worker: $(STAMP) ## join a study from another shell or machine: make tune-w
 
 sweep: $(STAMP) ## Hydra multirun, one MLflow run each: make sweep EXP=lead_scoring ARGS="model=xgboost,logistic_regression"
 	$(BIN)/python -m growthlab --multirun experiments=$(EXP) $(ARGS)
+
+promote: $(STAMP) ## gate @challenger (or VERSION=n) against @champion: make promote MODEL=name [VERSION=3 FORCE=1 REASON="..."]
+	$(BIN)/python -m growthlab command=promote registry.model_name=$(MODEL) \
+	  $(if $(VERSION),registry.version=$(VERSION)) $(if $(FORCE),registry.force=true) \
+	  $(if $(REASON),'registry.reason="$(REASON)"') $(ARGS)
+
+history: $(STAMP) ## every promotion decision of a model: make history MODEL=name
+	$(BIN)/python -m growthlab command=history registry.model_name=$(MODEL) $(ARGS)
+
+score: $(STAMP) ## batch scores for the CRM: make score MODEL=name INPUT=leads.csv OUTPUT=scores.csv [ALIAS=challenger]
+	$(BIN)/python -m growthlab command=score registry.model_name=$(MODEL) registry.alias=$(ALIAS) \
+	  registry.scoring.input=$(INPUT) registry.scoring.output=$(OUTPUT) $(ARGS)
+
+serve: $(STAMP) ## REST endpoint on 127.0.0.1: make serve MODEL=name PORT=5001 [ALIAS=challenger]
+	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=sqlite:///$(STORE)/mlflow.db \
+	  $(BIN)/mlflow models serve -m "models:/$(MODEL)@$(ALIAS)" --env-manager local \
+	  --host 127.0.0.1 --port $(SERVE_PORT)
 
 ui: $(STAMP) ## MLflow UI over the local store on http://127.0.0.1:5000
 	mkdir -p $(STORE)/artifacts

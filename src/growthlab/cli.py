@@ -19,10 +19,18 @@ OmegaConf.register_new_resolver("growthlab_root", lambda: str(ROOT), replace=Tru
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
-    from growthlab.runner import run
+    from growthlab import handoff, runner
 
+    commands = {
+        "train": runner.run,
+        "promote": handoff.promote,
+        "history": handoff.history,
+        "score": handoff.score,
+    }
     try:
-        run(cfg)
+        if cfg.command not in commands:
+            raise UserError(f"command={cfg.command!r} is unknown; use one of {', '.join(commands)}")
+        commands[cfg.command](cfg)
     except UserError as exc:
         fail(str(exc))
 

@@ -17,12 +17,12 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from growthlab import tuning
+from growthlab import handoff, tuning
 from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.models import tabular_pipeline
 from growthlab.paths import ROOT
-from growthlab.tasks import Prepared
+from growthlab.tasks import Prepared, part_to_frame
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def run(cfg: DictConfig) -> RunResult | None:
     make_model(cfg)
     if tuner.enabled:
         space = tuning.parse_space(cfg.get("search_space") or {}, lambda key: has_key(cfg, key))
-        metric, direction = tuner.objective(task.metric_names(), task.objective, task.direction)
+        metric, direction = tuner.objective(task.metric_names(), task.objective, task.minimized)
         cfg = share_cores(cfg, tuner.n_workers)
 
     started = time.perf_counter()
@@ -115,8 +115,26 @@ def run(cfg: DictConfig) -> RunResult | None:
         logged.figures(evaluation.figures)
         logged.tables(evaluation.tables)
         model_uri = logged.model(task, model, data.parts["train"].X.head(100))
+        # The holdout travels with the model: a promotion re-scores the champion on these rows.
+        logged.frame(part_to_frame(data.parts["test"]), handoff.HOLDOUT)
+        if cfg.registry.register:
+            version = tracking.register(
+                model_uri,
+                cfg.registry.model_name,
+                {**registration_tags(tags, metrics), "run_id": logged.run_id},
+                handoff.CHALLENGER,
+            )
+            log.info("registered %s v%s as @challenger", cfg.registry.model_name, version)
     report(metrics, model_uri, tracker.uri)
     return RunResult(logged.run_id, model_uri, metrics, model, data)
+
+
+def registration_tags(run_tags: Mapping[str, str], metrics: Mapping[str, float]) -> dict[str, Any]:
+    """What a registry reader wants to see on a version without opening its run."""
+    kept = ("data_digest", "config_hash", "git_commit", "version.growthlab", "growthlab.task")
+    tags: dict[str, Any] = {k: v for k, v in run_tags.items() if k in kept}
+    tags.update({k: round(v, 6) for k, v in metrics.items() if k.startswith("test_")})
+    return tags
 
 
 def make_model(cfg: DictConfig) -> Any:

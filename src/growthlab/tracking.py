@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,7 +23,11 @@ from mlflow.entities import Metric, Param, RunStatus
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from growthlab.errors import UserError
+
 log = logging.getLogger(__name__)
+# Artifacts here are small and local: MLflow's download progress bars are noise on a terminal.
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 # What a logged model needs to load: pinned to what trained it, so scores are reproducible.
 MODEL_DISTRIBUTIONS = (
@@ -119,6 +126,13 @@ class RunLog:
     def figures(self, figures: Mapping[str, Figure]) -> None:
         for name, figure in figures.items():
             self.client.log_figure(self.run_id, figure, f"plots/{name}.png")
+
+    def frame(self, frame: pd.DataFrame, path: str) -> None:
+        """A table as Parquet (types kept), e.g. the holdout a promotion is judged on."""
+        with tempfile.TemporaryDirectory() as folder:
+            local = Path(folder) / Path(path).name
+            frame.to_parquet(local, index=False)
+            self.client.log_artifact(self.run_id, str(local), str(Path(path).parent))
 
     def tables(self, tables: Mapping[str, pd.DataFrame]) -> None:
         for name, table in tables.items():
@@ -225,3 +239,123 @@ def git_commit(cwd: Path | None = None) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
+
+
+# --- the model registry: versions, aliases, decisions ------------------------------------------
+
+DECISION_TAG = "growthlab.decision."
+
+
+@dataclass
+class Version:
+    """A registered model version and the run that produced it."""
+
+    name: str
+    version: str
+    run_id: str
+    run_status: str
+    tags: dict[str, str]
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def register(model_uri: str, name: str, tags: Mapping[str, Any], alias: str) -> str:
+    """A new version of `name` with tags and an alias, or nothing at all if any step fails."""
+    client = MlflowClient()
+    with _quiet("mlflow.tracking._model_registry.fluent"):
+        version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
+    try:
+        client.set_registered_model_alias(name, alias, version.version)
+    except BaseException:
+        client.delete_model_version(name, version.version)  # no half-registered version
+        raise
+    return str(version.version)
+
+
+def model_version(name: str, version: str | None = None, alias: str | None = None) -> Version:
+    """Look a version up by number or alias; a missing model, version or alias is a UserError."""
+    client = MlflowClient()
+    require_model(name)
+    try:
+        found = (
+            client.get_model_version(name, str(version))
+            if version is not None
+            else client.get_model_version_by_alias(name, alias)
+        )
+    except mlflow.exceptions.MlflowException:
+        what = f"version {version}" if version is not None else f"alias @{alias}"
+        aliases = client.get_registered_model(name).aliases
+        raise UserError(
+            f"model {name!r} has no {what} (aliases: "
+            f"{', '.join(f'@{a}=v{v}' for a, v in aliases.items()) or 'none'})"
+        ) from None
+    status = client.get_run(found.run_id).info.status if found.run_id else "UNKNOWN"
+    return Version(name, str(found.version), found.run_id or "", status, dict(found.tags))
+
+
+def require_model(name: str) -> None:
+    """A UserError naming the known models when `name` is not registered."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        known = [m.name for m in client.search_registered_models(max_results=50)]
+        raise UserError(
+            f"no registered model {name!r}; known models: {', '.join(known) or 'none yet'}"
+        ) from None
+
+
+def alias_version(name: str, alias: str) -> str | None:
+    """The version an alias points to, or None."""
+    return {k: str(v) for k, v in MlflowClient().get_registered_model(name).aliases.items()}.get(
+        alias
+    )
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def record_decision(name: str, decision: Mapping[str, Any]) -> None:
+    """Append a promotion decision to the registered model (MLflow keeps no alias history)."""
+    stamp = f"{time.time_ns() // 1000:017d}"
+    text = json.dumps(decision, default=str, separators=(",", ":"))
+    MlflowClient().set_registered_model_tag(name, DECISION_TAG + stamp, text)
+
+
+def decisions(name: str) -> list[dict[str, Any]]:
+    """Every recorded decision, oldest first."""
+    tags = MlflowClient().get_registered_model(name).tags
+    return [json.loads(tags[k]) for k in sorted(tags) if k.startswith(DECISION_TAG)]
+
+
+def load_model(uri: str) -> Any:
+    """A pyfunc model from the registry or a run."""
+    return mlflow.pyfunc.load_model(uri)
+
+
+def input_schema(model: Any) -> dict[str, str]:
+    """Column name -> MLflow type name, from the model's signature."""
+    schema = model.metadata.get_input_schema()
+    return (
+        {spec.name: getattr(spec.type, "name", str(spec.type)) for spec in schema.inputs}
+        if schema
+        else {}
+    )
+
+
+def download_frame(run_id: str, path: str) -> pd.DataFrame:
+    """A Parquet table logged by a run."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=folder
+            )
+        except (mlflow.exceptions.MlflowException, OSError):
+            raise UserError(
+                f"run {run_id} has no {path}; it was logged before growthlab kept holdouts: "
+                "retrain it to promote or score it"
+            ) from None
+        return pd.read_parquet(local)

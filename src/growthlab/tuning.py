@@ -148,7 +148,7 @@ class Tuner:
         return self.sampler != "none"
 
     def objective(
-        self, task_metrics: list[str], default_metric: str, default_direction: str
+        self, task_metrics: list[str], default_metric: str, minimized: tuple[str, ...]
     ) -> tuple[str, str]:
         """The metric to optimise (`valid_<name>`) and its direction; refuse one the task lacks."""
         metric = self.metric or f"valid_{default_metric}"
@@ -158,9 +158,8 @@ class Tuner:
                 f"tuner.metric={metric!r} is not produced by this task; "
                 f"choose one of: {', '.join(known)}"
             )
-        direction = self.direction or (
-            "minimize" if metric.endswith(MINIMIZED) else default_direction
-        )
+        natural = "minimize" if metric.removeprefix("valid_") in minimized else "maximize"
+        direction = self.direction or natural
         return metric, direction
 
     def study(self, direction: str) -> optuna.Study:
@@ -270,7 +269,6 @@ class Tuner:
         return Progress(study, self.n_trials, enabled=self.progress and self.role == "main")
 
 
-MINIMIZED = ("log_loss", "brier")
 MAX_FAILURES_IN_A_ROW = 3
 
 

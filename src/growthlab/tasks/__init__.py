@@ -26,6 +26,18 @@ class Part:
     oracle: np.ndarray | None = None
 
 
+LABEL = "__label__"
+
+
+def part_to_frame(part: Part) -> pd.DataFrame:
+    """A split as one table (features and label), e.g. the holdout kept with a model."""
+    return part.X.assign(**{LABEL: part.y}).reset_index(drop=True)
+
+
+def part_from_frame(frame: pd.DataFrame) -> Part:
+    return Part(frame.drop(columns=[LABEL]), frame[LABEL].to_numpy())
+
+
 @dataclass
 class Prepared:
     """The splits and the facts about them worth logging (sizes, boundaries, rates)."""

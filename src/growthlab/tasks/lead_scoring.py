@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
@@ -24,7 +25,8 @@ class LeadScoring:
     """Binary conversion target; stratified or out-of-time split; ranking metrics for sales."""
 
     objective = "roc_auc"  # what tuning maximises unless tuner.metric says otherwise
-    direction = "maximize"
+    minimized = ("log_loss", "brier")  # metrics where lower is better
+    output_column = "score"  # the pyfunc's output that deciles, drift and the gate rank by
 
     def __init__(
         self,
@@ -103,12 +105,27 @@ class LeadScoring:
             ]
         return names + (["precision_at_capacity"] if self.capacity else [])
 
+    def metrics_of(self, y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+        return binary_metrics(y, scores, self.fractions, self.capacity)
+
+    def metric_function(self, name: str) -> Callable[[np.ndarray, np.ndarray], float]:
+        """One metric as a function of (y, scores), for bootstrap resamples."""
+        if name == "roc_auc":
+            return lambda y, s: float(roc_auc_score(y, s))
+        if name == "average_precision":
+            return lambda y, s: float(average_precision_score(y, s))
+        return lambda y, s: self.metrics_of(y, s)[name]
+
+    def baseline_scores(self, y: np.ndarray) -> np.ndarray:
+        """The naive model a lead score must beat: everyone gets the base rate."""
+        return np.full(len(y), float(np.mean(y)))
+
     def score(self, model: BaseEstimator, part: Part) -> dict[str, float]:
         """Metrics of the model on one split (no plots: cheap enough for every tuning trial)."""
         return self._metrics(part, self.predict_frame(model, part.X)["score"].to_numpy())
 
     def _metrics(self, part: Part, scores: np.ndarray) -> dict[str, float]:
-        metrics = binary_metrics(part.y, scores, self.fractions, self.capacity)
+        metrics = self.metrics_of(part.y, scores)
         if part.oracle is not None:
             oracle = binary_metrics(part.y, part.oracle, self.fractions, self.capacity)
             metrics["oracle_roc_auc"] = oracle["roc_auc"]

@@ -1,0 +1,154 @@
+"""Handing a model on: promote through the gate, read the decision history, score a file.
+
+Like runner.run, these read the config (they are the commands `make promote`, `make history`
+and `make score` run) and pass plain values on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from growthlab import registry, scoring
+from growthlab.build import build
+from growthlab.errors import UserError
+from growthlab.tasks import part_from_frame
+
+log = logging.getLogger(__name__)
+
+HOLDOUT = "holdout/test.parquet"
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def promote(cfg: DictConfig) -> None:
+    """Judge the challenger (or VERSION) against the gate; move @champion on a pass or FORCE."""
+    reg = cfg.registry
+    if reg.force and not reg.reason:
+        raise UserError('FORCE needs a reason: add REASON="..." (it is kept in the history)')
+    gate = build(reg.gate, "registry.gate")
+    tracking = _connect(cfg)
+    name = reg.model_name
+    candidate = tracking.model_version(
+        name, version=reg.version, alias=None if reg.version is not None else CHALLENGER
+    )
+    if candidate.run_status != "FINISHED":
+        raise UserError(
+            f"version {candidate.version} of {name!r} comes from a run that is "
+            f"{candidate.run_status}; only versions of finished runs can be promoted"
+        )
+    current = tracking.alias_version(name, CHAMPION)
+    if current == candidate.version:
+        raise UserError(f"version {current} is already the champion of {name!r}")
+    model = tracking.load_model(candidate.uri)
+    task = model.unwrap_python_model().task
+    holdout = part_from_frame(tracking.download_frame(candidate.run_id, HOLDOUT))
+    challenger_scores = _scores(model, task, holdout.X)
+    champion_scores, champion_error = None, None
+    if current is not None:
+        try:
+            champion = tracking.load_model(f"models:/{name}/{current}")
+            champion_scores = _scores(champion, task, holdout.X)
+        except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
+            champion_error = str(exc).strip().splitlines()[0][:200]
+    checks = gate.judge(task, holdout.y, challenger_scores, champion_scores, champion_error)
+    verdict = registry.passed(checks)
+    moved = verdict or bool(reg.force)
+    print(
+        f"\n{name}: challenger v{candidate.version} vs champion "
+        f"{'v' + current if current else '(none yet)'} on {len(holdout.y)} holdout rows\n"
+    )
+    print(registry.verdict_table(checks))
+    tracking.record_decision(
+        name,
+        {
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "action": "promote",
+            "version": candidate.version,
+            "previous_champion": current,
+            "verdict": "pass" if verdict else "fail",
+            "forced": bool(reg.force),
+            "reason": reg.reason or "",
+            "moved": moved,
+            "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
+        },
+    )
+    if not moved:
+        raise UserError(
+            f"v{candidate.version} did not pass the gate: @champion stays "
+            f'{"v" + current if current else "unset"} (override: FORCE=1 REASON="...")'
+        )
+    tracking.set_alias(name, CHAMPION, candidate.version)
+    print(f"\n@champion -> v{candidate.version}" + (" (forced)" if reg.force else ""))
+
+
+def history(cfg: DictConfig) -> None:
+    """Every promotion decision on the model, oldest first."""
+    tracking = _connect(cfg)
+    name = cfg.registry.model_name
+    tracking.require_model(name)
+    records = tracking.decisions(name)
+    if not records:
+        print(f"{name}: no promotion decisions yet (make promote MODEL={name})")
+        return
+    header = ("time", "version", "previous", "verdict", "forced", "moved", "reason")
+    rows = [header] + [
+        (
+            r["time"],
+            f"v{r['version']}",
+            f"v{r['previous_champion']}" if r["previous_champion"] else "-",
+            r["verdict"],
+            "yes" if r["forced"] else "no",
+            "yes" if r["moved"] else "no",
+            r["reason"],
+        )
+        for r in records
+    ]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def score(cfg: DictConfig) -> None:
+    """Score INPUT with the model at ALIAS into OUTPUT, in chunks; warn on drift."""
+    reg = cfg.registry
+    if not reg.scoring.input or not reg.scoring.output:
+        raise UserError(
+            "give the file to score and where to write: INPUT=leads.csv OUTPUT=scores.csv"
+        )
+    tracking = _connect(cfg)
+    version = tracking.model_version(reg.model_name, alias=reg.alias)
+    model = tracking.load_model(version.uri)
+    task = model.unwrap_python_model().task
+    holdout = part_from_frame(tracking.download_frame(version.run_id, HOLDOUT))
+    reference = _scores(model, task, holdout.X)
+    summary = scoring.score_file(
+        model.predict,
+        tracking.input_schema(model),
+        Path(reg.scoring.input).expanduser(),
+        Path(reg.scoring.output).expanduser(),
+        reference,
+        task.output_column,
+        f"{reg.model_name}/{version.version}",
+        int(reg.scoring.chunk_rows),
+        float(reg.scoring.psi_threshold),
+    )
+    print(
+        f"scored {int(summary['rows'])} rows with {reg.model_name} v{version.version} "
+        f"(@{reg.alias}) -> {reg.scoring.output}  (PSI vs holdout {summary['psi']:.3f})"
+    )
+
+
+def _scores(model: Any, task: Any, X: Any) -> np.ndarray:
+    return model.predict(X)[task.output_column].to_numpy()
+
+
+def _connect(cfg: DictConfig) -> Any:
+    from growthlab import tracking  # mlflow is slow to import: only for these commands
+
+    build(cfg.tracking, "tracking").connect()
+    return tracking

@@ -1,0 +1,47 @@
+"""Paired bootstrap: is one model better than another on the same rows, beyond noise?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """metric(b) - metric(a) on all rows, and its bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+
+def paired_difference(
+    y: np.ndarray,
+    scores_a: np.ndarray,
+    scores_b: np.ndarray,
+    metric: Metric,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Difference:
+    """Resample rows with replacement, the same rows for both models (that is what pairs them).
+
+    Resamples with a single class (no metric is defined on them) are drawn again.
+    """
+    y, scores_a, scores_b = np.asarray(y), np.asarray(scores_a), np.asarray(scores_b)
+    rng = np.random.default_rng(seed)
+    diffs = np.empty(resamples)
+    done = 0
+    while done < resamples:
+        rows = rng.integers(0, len(y), len(y))
+        if y[rows].min() == y[rows].max():
+            continue
+        diffs[done] = metric(y[rows], scores_b[rows]) - metric(y[rows], scores_a[rows])
+        done += 1
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(diffs, [tail, 1 - tail])
+    return Difference(metric(y, scores_b) - metric(y, scores_a), float(low), float(high))

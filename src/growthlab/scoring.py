@@ -1,0 +1,171 @@
+"""Batch scoring for the CRM: a file in, the same rows with scores out, in bounded memory.
+
+The model comes from the registry (handoff.py loads it); this module only sees a predict
+function, the model's input schema and a reference score distribution (the model's own scores
+on its holdout), which fixes the decile cut points and the baseline for drift (PSI).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from growthlab.errors import UserError
+
+log = logging.getLogger(__name__)
+
+NUMERIC = {"double", "float", "long", "integer"}
+N_BINS = 10
+
+
+def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) -> pd.DataFrame:
+    """The model's input columns, typed as its signature says; one line names what is wrong."""
+    missing = [c for c in schema if c not in chunk.columns]
+    if missing:
+        raise UserError(
+            f"input lacks column(s) {', '.join(map(repr, missing))} the model needs; "
+            "add them (blank values are allowed)"
+        )
+    typed = {}
+    for column, kind in schema.items():
+        values = chunk[column]
+        if kind in NUMERIC:
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna() & values.notna()
+            if bad.any():
+                row = first_row + int(np.flatnonzero(bad.to_numpy())[0])
+                raise UserError(
+                    f"column {column!r} must be numeric but row {row + 1} holds "
+                    f"{values[bad].iloc[0]!r}; fix the input file"
+                )
+            typed[column] = numbers.astype("float64") if kind in ("double", "float") else numbers
+        elif kind == "boolean":
+            typed[column] = values.map(_boolean, na_action="ignore").astype("object")
+        elif kind == "string":
+            typed[column] = values.astype("str")  # a code column read as numbers becomes text
+        else:
+            typed[column] = values
+    return pd.DataFrame(typed, index=chunk.index)
+
+
+def _boolean(value: object) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "1.0"):
+        return True
+    if text in ("false", "0", "no", "0.0"):
+        return False
+    raise UserError(f"a boolean column holds {value!r}; use true/false or 1/0")
+
+
+def cut_points(reference: np.ndarray) -> np.ndarray:
+    """Decile boundaries of the reference scores (9 cuts, lowest first)."""
+    return np.quantile(reference, np.linspace(0, 1, N_BINS + 1)[1:-1])
+
+
+def deciles(scores: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """1 = the top 10 % of the reference distribution, 10 = the bottom 10 %."""
+    return N_BINS - np.searchsorted(cuts, scores, side="right")
+
+
+def psi(expected: np.ndarray, actual: np.ndarray) -> float:
+    """Population stability index between two histograms over the same bins."""
+    e = np.clip(expected / expected.sum(), 1e-6, None)
+    a = np.clip(actual / max(actual.sum(), 1), 1e-6, None)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """CSV or Parquet in chunks of `rows`, so a file of any size fits in memory."""
+    if not path.is_file():
+        raise UserError(
+            f"input file {str(path)!r} does not exist; fix INPUT / registry.scoring.input"
+        )
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            yield batch.to_pandas()
+    else:
+        yield from pd.read_csv(path, chunksize=rows)
+
+
+class ChunkWriter:
+    """Appends chunks to CSV or Parquet; the format follows the output's extension."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parquet = path.suffix.lower() == ".parquet"
+        self.writer = None
+        self.schema = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.unlink()
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if not self.parquet:
+            frame.to_csv(self.path, mode="a", header=not self.path.exists(), index=False)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.path, self.schema)
+        self.writer.write_table(table.cast(self.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def score_file(
+    predict: Callable[[pd.DataFrame], pd.DataFrame],
+    schema: Mapping[str, str],
+    source: Path,
+    target: Path,
+    reference: np.ndarray,
+    score_column: str,
+    model_version: str,
+    chunk_rows: int = 100_000,
+    psi_threshold: float = 0.2,
+) -> dict[str, float]:
+    """Score `source` into `target`: extra columns pass through, then the model's output,
+    its decile against the reference distribution, and the model version."""
+    cuts = cut_points(reference)
+    expected = np.bincount(deciles(reference, cuts) - 1, minlength=N_BINS).astype(float)
+    actual = np.zeros(N_BINS)
+    writer = ChunkWriter(target)
+    rows = 0
+    try:
+        for chunk in read_chunks(source, chunk_rows):
+            features = conform(chunk, schema, rows)
+            output = predict(features).set_index(chunk.index)
+            extra = chunk[[c for c in chunk.columns if c not in schema]]
+            scored = pd.concat([extra, output], axis=1)
+            if score_column in output:
+                scored["decile"] = deciles(output[score_column].to_numpy(), cuts)
+                actual += np.bincount(scored["decile"] - 1, minlength=N_BINS)
+            scored["model_version"] = model_version
+            writer.write(scored)
+            rows += len(chunk)
+    except BaseException:
+        writer.close()
+        target.unlink(missing_ok=True)  # no half-written score file for the CRM to pick up
+        raise
+    writer.close()
+    if rows == 0:
+        raise UserError(f"input file {str(source)!r} has no rows")
+    drift = psi(expected, actual)
+    if drift > psi_threshold:
+        log.warning(
+            "score distribution drifted from the model's holdout: PSI %.3f > %.2f; "
+            "check the input or retrain",
+            drift,
+            psi_threshold,
+        )
+    return {"rows": float(rows), "psi": drift}
