@@ -9,7 +9,8 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,10 @@ def run(cfg: DictConfig) -> RunResult | None:
 
     def evaluate(params: dict[str, Any], report: Any) -> dict[str, float]:
         """One tuning trial: the plain run's fit and score, with the trial's params."""
-        model = fit(task, make_model(with_params(cfg, params)), data, report)
-        return {f"valid_{k}": v for k, v in task.score(model, data.parts["valid"]).items()}
+        trial_cfg = with_params(cfg, params)
+        with estimator_errors():
+            metrics = task.validate(lambda: make_model(trial_cfg), data, report)
+        return {f"valid_{k}": v for k, v in metrics.items()}
 
     def child_run(parent_id: str) -> tuning.ChildRun:
         return lambda name, tags: tracker.run(name, tags, parent_run_id=parent_id)
@@ -142,10 +145,16 @@ def make_model(cfg: DictConfig) -> Any:
     return tabular_pipeline(build(cfg.preprocessing, "preprocessing"), build(cfg.model, "model"))
 
 
-def fit(task: Any, model: Any, data: Prepared, report: Any = None) -> Any:
-    """Fit, turning an estimator's complaint about its parameters into one line."""
+def fit(task: Any, model: Any, data: Prepared) -> Any:
+    with estimator_errors():
+        return task.fit(model, data)
+
+
+@contextmanager
+def estimator_errors() -> Iterator[None]:
+    """An estimator's complaint about its parameters, said in one line."""
     try:
-        return task.fit(model, data, report)
+        yield
     except (ValueError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"the model failed to fit: {first}; check the model.* settings") from exc

@@ -112,6 +112,7 @@ class Tuner:
         metric: str | None = None,
         direction: str | None = None,
         pruner: str = "median",
+        warmup_steps: int = 1,
         storage: str | None = None,
         study_name: str = "growthlab",
         n_workers: int = 1,
@@ -136,6 +137,7 @@ class Tuner:
         self.metric = metric
         self.direction = direction
         self.pruner = pruner
+        self.warmup_steps = warmup_steps
         self.storage = storage
         self.study_name = study_name
         self.n_workers = n_workers
@@ -172,7 +174,9 @@ class Tuner:
         )
         pruner = {
             "none": optuna.pruners.NopPruner(),
-            "median": optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=5),
+            "median": optuna.pruners.MedianPruner(
+                n_startup_trials=3, n_warmup_steps=self.warmup_steps
+            ),
             "hyperband": optuna.pruners.HyperbandPruner(),
         }[self.pruner]
         try:

@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import RepeatedStratifiedKFold
 
 from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
@@ -36,6 +37,9 @@ class LeadScoring:
         capacity: int | None = 500,
         fractions: Sequence[float] = (0.05, 0.10, 0.20),
         importance_rows: int = 5000,
+        cv_below_rows: int = 20_000,
+        cv_folds: int = 5,
+        cv_repeats: int = 1,
         seed: int = 0,
     ) -> None:
         self.name = name
@@ -44,6 +48,9 @@ class LeadScoring:
         self.capacity = capacity
         self.fractions = tuple(fractions)
         self.importance_rows = importance_rows
+        self.cv_below_rows = cv_below_rows
+        self.cv_folds = cv_folds
+        self.cv_repeats = cv_repeats
         self.seed = seed
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
@@ -91,6 +98,31 @@ class LeadScoring:
         if report is None:
             return model.fit(train.X, train.y)
         return fit_with_curve(model, train.X, train.y, valid.X, valid.y, report)
+
+    def validate(
+        self, new_model: Callable[[], BaseEstimator], data: Prepared, report: Report | None = None
+    ) -> dict[str, float]:
+        """Validation metrics of a fresh model, as a tuning trial needs them.
+
+        On small data one validation split is too noisy to choose between models (a study
+        overfits it), so below `cv_below_rows` rows the training part (train + valid) is
+        cross-validated with stratified k-fold instead, reporting the running mean per fold.
+        The test split is never touched here.
+        """
+        train, valid = data.parts["train"], data.parts["valid"]
+        if len(train.y) + len(valid.y) >= self.cv_below_rows:
+            return self.score(self.fit(new_model(), data, report), valid)
+        pooled = data.with_valid_in_train().parts["train"]
+        folds = RepeatedStratifiedKFold(
+            n_splits=self.cv_folds, n_repeats=self.cv_repeats, random_state=self.seed
+        )
+        results = []
+        for step, (fit_rows, held_rows) in enumerate(folds.split(pooled.X, pooled.y)):
+            model = new_model().fit(pooled.X.iloc[fit_rows], pooled.y[fit_rows])
+            results.append(self.score(model, _rows(pooled, held_rows)))
+            if report is not None:
+                report(step, float(np.mean([r["roc_auc"] for r in results])))
+        return {k: float(np.mean([r[k] for r in results])) for k in results[0]}
 
     def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"score": model.predict_proba(X)[:, 1]}, index=X.index)
@@ -178,6 +210,11 @@ class LeadScoring:
             }
         )
         return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def _rows(part: Part, rows: np.ndarray) -> Part:
+    oracle = None if part.oracle is None else part.oracle[rows]
+    return Part(part.X.iloc[rows], part.y[rows], oracle)
 
 
 def binary_target(values: pd.Series, positive_label: object = None) -> np.ndarray:

@@ -1,0 +1,204 @@
+"""Blend several full pipelines (each with its own preprocessing) into one lead score.
+
+Every member is scored out of fold first, so whatever combines the members (percentile
+references, learned weights, Platt curve, stacking meta-model) learns from predictions on rows
+the member never saw; then every member is refitted on all rows for scoring.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.optimize import nnls
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
+
+METHODS = ("rank_average", "stacking")
+PLATT_C = 1e4  # near-unpenalised Platt scaling; a little penalty keeps separable data finite
+CLIP = 1e-6  # probabilities are clipped before logits so a confident member stays finite
+
+Members = Mapping[str, BaseEstimator] | Sequence[tuple[str, BaseEstimator]]
+
+
+class Ensemble(ClassifierMixin, BaseEstimator):
+    """Rank-average or stack named member pipelines, combined on out-of-fold predictions.
+
+    Nested parameters are addressed as members__<name>__<param>, e.g.
+    set_params(members__xgboost__model__max_depth=3).
+    """
+
+    def __init__(
+        self,
+        members: Members,
+        method: str = "rank_average",
+        weights: Sequence[float] | str | None = None,
+        cv: int = 5,
+        seed: int = 0,
+    ) -> None:
+        self.members = members
+        self.method = method
+        self.weights = weights
+        self.cv = cv
+        self.seed = seed
+
+    # --- parameters: sklearn's nested params, for a dict (Hydra) or a list of pairs ----------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep=False)
+        if deep:
+            for name, member in _named(self.members):
+                params[f"members__{name}"] = member
+                for key, value in member.get_params(deep=True).items():
+                    params[f"members__{name}__{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> Ensemble:
+        if "members" in params:
+            self.members = params.pop("members")
+        members = dict(_named(self.members))
+        replaced: dict[str, BaseEstimator] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for key in [k for k in params if k.startswith("members__")]:
+            name, _, sub = key.removeprefix("members__").partition("__")
+            if name not in members:
+                raise ValueError(f"no ensemble member {name!r}; members are {sorted(members)}")
+            if sub:
+                nested.setdefault(name, {})[sub] = params.pop(key)
+            else:
+                replaced[name] = params.pop(key)
+        if replaced:  # a new collection, so the caller's dict or list is left as it was
+            members.update(replaced)
+            self.members = members if isinstance(self.members, Mapping) else list(members.items())
+        # Whole members are replaced first, then their own params set, whatever the order given.
+        for name, sub_params in nested.items():
+            members[name].set_params(**sub_params)
+        return super().set_params(**params)
+
+    # --- fit and predict --------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any) -> Ensemble:
+        """Score members out of fold, learn the combination on those scores, refit members."""
+        named = _named(self.members)
+        if not named:
+            raise ValueError("an Ensemble needs at least one member")
+        if self.method not in METHODS:
+            raise ValueError(f"method={self.method!r}; use one of {', '.join(METHODS)}")
+        self.classes_, target = np.unique(np.asarray(y), return_inverse=True)
+        if len(self.classes_) != 2:
+            raise ValueError(f"Ensemble is binary; got {len(self.classes_)} classes")
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
+        self.fold_ = np.empty(len(target), dtype=int)
+        self.oof_ = np.empty((len(target), len(named)))
+        for k, (train, test) in enumerate(folds.split(np.zeros(len(target)), target)):
+            self.fold_[test] = k
+            for j, (_, member) in enumerate(named):
+                fitted = clone(member).fit(_take(X, train), target[train])
+                self.oof_[test, j] = _positive(fitted, _take(X, test))
+        self.member_scores_ = {
+            name: float(roc_auc_score(target, self.oof_[:, j])) for j, (name, _) in enumerate(named)
+        }
+        if self.method == "rank_average":
+            self._fit_rank_average(target)
+        else:
+            self._fit_stacking(target)
+        self.members_ = {name: clone(member).fit(X, target) for name, member in named}
+        return self
+
+    def blended_score(self, X: Any) -> np.ndarray:
+        """The combined score before it becomes a probability: mean percentile or meta logit."""
+        check_is_fitted(self, "members_")
+        scores = np.column_stack([_positive(m, X) for m in self.members_.values()])
+        if self.method == "rank_average":
+            return self.percentiles(scores) @ np.array(list(self.weights_.values()))
+        return self.meta_.decision_function(_logit(scores))
+
+    def percentiles(self, scores: np.ndarray) -> np.ndarray:
+        """Each member's scores as mid-rank percentiles of that member's own OOF scores."""
+        # Fixed references (not the batch) make a row's score independent of its batch.
+        n = len(self.reference_)
+        return np.column_stack(
+            [
+                (np.searchsorted(ref, s, "left") + np.searchsorted(ref, s, "right")) / (2 * n)
+                for ref, s in zip(self.reference_.T, np.asarray(scores).T, strict=True)
+            ]
+        )
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        blend = self.blended_score(X)
+        if self.method == "rank_average":
+            p = self.platt_.predict_proba(blend[:, None])[:, 1]
+        else:
+            p = expit(blend)  # the meta-model's own probability
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    # --- the two ways of combining ----------------------------------------------------------
+
+    def _fit_rank_average(self, target: np.ndarray) -> None:
+        self.reference_ = np.sort(self.oof_, axis=0)
+        percentiles = self.percentiles(self.oof_)
+        weights = self._choose_weights(percentiles, target)
+        self.weights_ = dict(zip(self.member_scores_, map(float, weights), strict=True))
+        # Platt on the OOF blend: monotone, so it sets the probability scale, not the ranking.
+        self.platt_ = LogisticRegression(C=PLATT_C).fit((percentiles @ weights)[:, None], target)
+
+    def _fit_stacking(self, target: np.ndarray) -> None:
+        self.meta_ = LogisticRegression().fit(_logit(self.oof_), target)
+        coef = self.meta_.coef_[0]
+        total = np.abs(coef).sum()
+        shares = coef / total if total > 0 else np.full(len(coef), 1 / len(coef))
+        self.weights_ = dict(zip(self.member_scores_, map(float, shares), strict=True))
+
+    def _choose_weights(self, percentiles: np.ndarray, target: np.ndarray) -> np.ndarray:
+        m = percentiles.shape[1]
+        if self.weights is None:
+            return np.full(m, 1 / m)
+        if isinstance(self.weights, str):
+            if self.weights != "learned":
+                raise ValueError(f"weights={self.weights!r}; use None, a list or 'learned'")
+            return _learned_weights(percentiles, target)
+        weights = np.asarray(self.weights, dtype=float)
+        if weights.shape != (m,) or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"weights must be {m} non-negative numbers, not all zero")
+        return weights / weights.sum()
+
+
+def _learned_weights(percentiles: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Simplex weights maximising OOF ROC AUC: a 0.1 grid up to 3 members, else NNLS."""
+    m = percentiles.shape[1]
+    uniform = np.full(m, 1 / m)
+    if m > 3:
+        # Centred least squares ~ a regression with intercept, constrained to w >= 0.
+        w, _ = nnls(percentiles - percentiles.mean(0), target - target.mean())
+        return w / w.sum() if w.sum() > 0 else uniform
+    grid = np.array([c for c in itertools.product(range(11), repeat=m) if sum(c) == 10]) / 10
+    aucs = np.array([roc_auc_score(target, percentiles @ w) for w in grid])
+    # Among (near-)ties the most even blend wins: it is the least overfitted choice.
+    best = np.flatnonzero(aucs >= aucs.max() - 1e-12)
+    return grid[best[np.argmin(np.linalg.norm(grid[best] - uniform, axis=1))]]
+
+
+def _named(members: Members) -> list[tuple[str, BaseEstimator]]:
+    return list(members.items()) if isinstance(members, Mapping) else [tuple(p) for p in members]
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _positive(estimator: BaseEstimator, X: Any) -> np.ndarray:
+    return estimator.predict_proba(X)[:, 1]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, CLIP, 1 - CLIP)
+    return np.log(p / (1 - p))
