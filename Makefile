@@ -21,6 +21,7 @@ FORCE ?=
 REASON ?=
 INPUT ?=
 OUTPUT ?=
+CUTOFF ?=
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
 .PHONY: help install demo train tune tune-worker sweep promote history score serve ui test \
 	test-slow lint format bench clean
@@ -64,7 +65,8 @@ history: $(STAMP) ## every promotion decision of a model: make history MODEL=nam
 
 score: $(STAMP) ## batch scores for the CRM: make score MODEL=name INPUT=leads.csv OUTPUT=scores.csv [ALIAS=challenger]
 	$(BIN)/python -m growthlab command=score registry.model_name=$(MODEL) registry.alias=$(ALIAS) \
-	  registry.scoring.input=$(INPUT) registry.scoring.output=$(OUTPUT) $(ARGS)
+	  registry.scoring.input=$(INPUT) registry.scoring.output=$(OUTPUT) \
+	  $(if $(CUTOFF),registry.scoring.cutoff=$(CUTOFF)) $(ARGS)
 
 serve: $(STAMP) ## REST endpoint on 127.0.0.1: make serve MODEL=name PORT=5001 [ALIAS=challenger]
 	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=sqlite:///$(STORE)/mlflow.db \

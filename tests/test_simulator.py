@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,11 +20,20 @@ from growthlab.data.simulator import (
     CHANNELS,
     COMPANY_SIZES,
     COUNTRIES,
+    CRM_COLUMNS,
+    CUSTOMERS_COLUMNS,
     DEVICES,
     LEADS_COLUMNS,
+    PRODUCT_CATEGORIES,
+    PURCHASE_CHANNELS,
+    SEGMENTS,
     SENIORITIES,
+    TRANSACTIONS_COLUMNS,
     MarketingSimulator,
+    SimulatedCustomers,
     SimulatedLeads,
+    SimulatedTransactions,
+    main,
 )
 from growthlab.errors import UserError
 
@@ -242,3 +255,331 @@ def test_dataset_builds_from_hydra_yaml() -> None:
     frame = ds.load()
     assert len(frame) == 500
     assert frame["created_at"].min() >= pd.Timestamp("2024-03-01")
+
+
+# ---------------------------------------------------------------------------
+# Customers and transactions.
+# ---------------------------------------------------------------------------
+
+# sha256 of MarketingSimulator(0).leads(5000).to_csv(index=False), taken before the
+# customer tables were added: new tables must never move the leads of a seed.
+LEADS_SEED0_SHA256 = "d56427908cee3a07774bdec63c4250d476f5c253d2940a4480ff804349d6dcdc"
+
+CUSTOMER_COLUMNS = [
+    *CRM_COLUMNS,
+    "purchase_rate",
+    "dropout_prob",
+    "mean_amount",
+    "dropout_at",
+]
+TRANSACTION_COLUMNS = [
+    "transaction_id",
+    "customer_id",
+    "timestamp",
+    "amount",
+    "channel",
+    "product_category",
+]
+WINDOW_START = pd.Timestamp("2023-01-01")
+WINDOW_END = WINDOW_START + pd.Timedelta(days=1095)
+
+
+@pytest.fixture(scope="module")
+def customers() -> pd.DataFrame:
+    return MarketingSimulator(seed=0).customers(20_000)
+
+
+@pytest.fixture(scope="module")
+def transactions() -> pd.DataFrame:
+    return MarketingSimulator(seed=0).transactions(20_000)
+
+
+@pytest.fixture(scope="module")
+def purchases(customers: pd.DataFrame, transactions: pd.DataFrame) -> pd.DataFrame:
+    """Per customer: number of purchases, first and last purchase."""
+    stats = transactions.groupby("customer_id")["timestamp"].agg(["size", "min", "max"])
+    return stats.reindex(customers["customer_id"])
+
+
+def test_leads_unchanged_for_seed_0() -> None:
+    frame = MarketingSimulator(0).leads(5_000)
+    assert hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest() == LEADS_SEED0_SHA256
+
+
+def test_customers_columns_and_dtypes(customers: pd.DataFrame) -> None:
+    assert list(customers.columns) == CUSTOMER_COLUMNS
+    assert customers["customer_id"].tolist() == list(range(1, 20_001))
+    assert customers["customer_id"].dtype == np.int64
+    for col in ["email", "country", "acquisition_channel", "segment"]:
+        assert not isinstance(customers[col].dtype, pd.CategoricalDtype), col
+        assert pd.api.types.is_string_dtype(customers[col]), col
+    for col in ["purchase_rate", "dropout_prob", "mean_amount"]:
+        assert customers[col].dtype == np.float64, col
+    for col in ["signup_date", "dropout_at"]:
+        assert pd.api.types.is_datetime64_any_dtype(customers[col]), col
+    assert set(customers["acquisition_channel"]) == set(CHANNELS)
+    assert set(customers["country"]) == set(COUNTRIES)
+    assert set(customers["segment"]) == set(SEGMENTS)
+    emails = customers["email"]
+    assert emails.is_unique
+    assert emails.map(lambda e: EMAIL.fullmatch(e) is not None).all()
+    # Ids follow sign-up order; sign-ups are dates (midnight) that grow over the window.
+    signup = customers["signup_date"]
+    assert signup.is_monotonic_increasing
+    assert (signup == signup.dt.normalize()).all()
+    assert (signup < WINDOW_START + pd.Timedelta(days=365)).sum() < len(signup) / 3
+    # The latent truth is a proper parameter set.
+    assert (customers["purchase_rate"] > 0).all()
+    assert ((customers["dropout_prob"] > 0) & (customers["dropout_prob"] <= 1)).all()
+    assert (customers["mean_amount"] > 0).all()
+    assert not customers.drop(columns="dropout_at").isna().any().any()
+
+
+def test_transactions_columns_and_dtypes(transactions: pd.DataFrame) -> None:
+    assert list(transactions.columns) == TRANSACTION_COLUMNS
+    assert np.array_equal(transactions["transaction_id"], np.arange(1, len(transactions) + 1))
+    for col in ["transaction_id", "customer_id"]:
+        assert transactions[col].dtype == np.int64, col
+    assert pd.api.types.is_datetime64_any_dtype(transactions["timestamp"])
+    assert transactions["timestamp"].is_monotonic_increasing  # ids follow time
+    assert transactions["amount"].dtype == np.float64
+    assert set(transactions["channel"].unique()) == set(PURCHASE_CHANNELS)
+    assert set(transactions["product_category"].unique()) == set(PRODUCT_CATEGORIES)
+    for col in ["channel", "product_category"]:
+        assert not isinstance(transactions[col].dtype, pd.CategoricalDtype), col
+    assert not transactions.isna().any().any()
+
+
+def test_customer_tables_are_deterministic_per_seed() -> None:
+    a, b, c = MarketingSimulator(3), MarketingSimulator(3), MarketingSimulator(4)
+    pd.testing.assert_frame_equal(a.customers(1_000), b.customers(1_000))
+    pd.testing.assert_frame_equal(a.transactions(1_000), b.transactions(1_000))
+    assert not a.customers(1_000)["email"].equals(c.customers(1_000)["email"])
+    assert not np.allclose(a.customers(1_000)["purchase_rate"], c.customers(1_000)["purchase_rate"])
+    assert len(a.transactions(1_000)) != len(c.transactions(1_000))
+
+
+def test_customers_and_transactions_agree(
+    customers: pd.DataFrame, transactions: pd.DataFrame, purchases: pd.DataFrame
+) -> None:
+    # Every customer bought at sign-up, and nobody else bought.
+    assert set(transactions["customer_id"]) == set(customers["customer_id"])
+    signup = customers["signup_date"].to_numpy()
+    first, last = purchases["min"].to_numpy(), purchases["max"].to_numpy()
+    assert (signup <= first).all()
+    assert (first < signup + np.timedelta64(1, "D")).all()  # the first purchase is that day
+    # A dropped-out customer's dropout_at is their last purchase: nothing comes after it.
+    dropout = customers["dropout_at"].to_numpy()
+    dropped = ~np.isnat(dropout)
+    assert dropped.any()
+    assert (dropout[dropped] == last[dropped]).all()
+    joined = transactions.merge(customers[["customer_id", "dropout_at"]], on="customer_id")
+    assert not (joined["timestamp"] > joined["dropout_at"]).any()
+
+
+def test_timestamps_within_window(customers: pd.DataFrame, transactions: pd.DataFrame) -> None:
+    for column in [transactions["timestamp"], customers["signup_date"], customers["dropout_at"]]:
+        assert column.min() >= WINDOW_START
+        assert column.max() < WINDOW_END
+    # The tail end of the window is busy: events past the end were cut, not squeezed in.
+    assert (transactions["timestamp"] >= WINDOW_END - pd.Timedelta(days=7)).sum() > 100
+    short = MarketingSimulator(1).transactions(500, start="2024-02-20", days=20)["timestamp"]
+    assert short.min() >= pd.Timestamp("2024-02-20")
+    assert short.max() < pd.Timestamp("2024-03-11")
+
+
+def test_amounts_positive_and_follow_the_customer(
+    customers: pd.DataFrame, transactions: pd.DataFrame, purchases: pd.DataFrame
+) -> None:
+    amount = transactions["amount"]
+    assert (amount > 0).all()
+    assert (amount.round(2) == amount).all()  # money: whole cents
+    per_customer = amount.groupby(transactions["customer_id"]).mean()
+    frequent = (purchases["size"] >= 5).to_numpy()
+    truth = customers["mean_amount"].to_numpy()[frequent]
+    assert np.corrcoef(np.log(per_customer.to_numpy()[frequent]), np.log(truth))[0, 1] > 0.9
+    by_segment = customers.groupby("segment")["mean_amount"].mean()
+    assert by_segment["consumer"] < by_segment["small_business"] < by_segment["enterprise"]
+
+
+def test_buying_mix_is_realistic(customers: pd.DataFrame, purchases: pd.DataFrame) -> None:
+    count = purchases["size"]
+    assert 2 <= count.median() <= 6
+    assert count.quantile(0.99) > 10 * count.median()  # a long tail of heavy buyers
+    assert 0.15 < (count == 1).mean() < 0.5  # and many one-time buyers
+    assert 0.30 <= customers["dropout_at"].notna().mean() <= 0.50
+    # Customers of three years' standing buy more, and more of them have left.
+    early = (customers["signup_date"] < WINDOW_START + pd.Timedelta(days=180)).to_numpy()
+    assert 3 <= count[early].median() <= 10
+    assert customers["dropout_at"][early].notna().mean() > 0.45
+
+
+def test_latent_truth_drives_the_purchases(
+    customers: pd.DataFrame, purchases: pd.DataFrame
+) -> None:
+    rate = customers.groupby("segment")["purchase_rate"].mean()
+    assert rate["consumer"] < rate["small_business"] < rate["enterprise"]
+    # Alive customers buy in proportion to their rate and tenure (Spearman on ranks).
+    alive = customers["dropout_at"].isna().to_numpy()
+    tenure = (WINDOW_END - customers["signup_date"]).dt.days.to_numpy() / 365.25
+    expected = customers["purchase_rate"].to_numpy() * tenure
+    ranks = pd.DataFrame({"expected": expected[alive], "seen": purchases["size"].to_numpy()[alive]})
+    assert ranks.corr(method="spearman").iloc[0, 1] > 0.7
+    # Quitters have high dropout probabilities.
+    p = customers["dropout_prob"]
+    assert p[~alive].mean() > 1.5 * p[alive].mean()
+
+
+def test_seasonality_and_weekly_pattern(
+    customers: pd.DataFrame, transactions: pd.DataFrame
+) -> None:
+    # An established base: signed up before 2024 and still buying after it. Their
+    # rates are constant through 2024, so monthly volume shows the season alone.
+    established = customers[
+        (customers["signup_date"] < "2024-01-01") & ~(customers["dropout_at"] < "2025-01-01")
+    ]["customer_id"]
+    in_2024 = transactions[
+        transactions["customer_id"].isin(established) & (transactions["timestamp"].dt.year == 2024)
+    ]
+    monthly = in_2024.groupby(in_2024["timestamp"].dt.month).size()
+    assert len(in_2024) > 10_000
+    assert monthly.loc[10:12].mean() > 1.15 * monthly.mean()  # the Q4 peak
+    assert monthly.idxmax() in (11, 12)
+    assert monthly.loc[[11, 12]].min() > monthly.loc[[5, 6, 7]].max()
+    # Businesses buy on weekdays; consumers as much at weekends.
+    segment = transactions["customer_id"].map(customers.set_index("customer_id")["segment"])
+    weekend = (transactions["timestamp"].dt.day_of_week >= 5).groupby(segment).mean()
+    assert weekend["enterprise"] < 0.1 < 2 / 7 < weekend["consumer"]
+
+
+def test_channel_and_category_tastes_are_per_customer(
+    transactions: pd.DataFrame, purchases: pd.DataFrame
+) -> None:
+    regulars = purchases.index[purchases["size"] >= 10]
+    subset = transactions[transactions["customer_id"].isin(regulars)]
+    for col in ["channel", "product_category"]:
+        counts = subset.groupby(["customer_id", col]).size()
+        own_top = counts.groupby(level=0).max() / counts.groupby(level=0).sum()
+        population_top = subset[col].value_counts(normalize=True).iloc[0]
+        assert own_top.mean() > population_top + 0.1, col
+
+
+@pytest.mark.parametrize("method", ["customers", "transactions"])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_customers": 0}, "n_customers"),
+        ({"n_customers": 2.5}, "n_customers"),
+        ({"n_customers": True}, "n_customers"),
+        ({"n_customers": 10, "start": "someday"}, "start"),
+        ({"n_customers": 10, "days": 0}, "days"),
+    ],
+)
+def test_customer_tables_reject_bad_arguments(method: str, kwargs: dict, match: str) -> None:
+    with pytest.raises(UserError, match=match) as info:
+        getattr(MarketingSimulator(0), method)(**kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_customer_datasets_load_the_simulated_tables() -> None:
+    crm = SimulatedCustomers(name="customers", columns=CUSTOMERS_COLUMNS, n_customers=500, seed=2)
+    tx = SimulatedTransactions(
+        name="transactions", columns=TRANSACTIONS_COLUMNS, n_customers=500, seed=2
+    )
+    assert isinstance(crm, Dataset) and isinstance(tx, Dataset)
+    simulator = MarketingSimulator(2)
+    frame = crm.load()
+    # A CRM does not know the latent truth.
+    assert list(frame.columns) == list(CRM_COLUMNS)
+    pd.testing.assert_frame_equal(frame, simulator.customers(500)[list(CRM_COLUMNS)])
+    crm.columns.check(frame, "the simulated customers")
+    assert "email" not in crm.columns.features(frame).columns
+    purchases = tx.load()
+    pd.testing.assert_frame_equal(purchases, simulator.transactions(500))
+    tx.columns.check(purchases, "the simulated transactions")
+    assert set(tx.columns.features(purchases).columns) == {"amount", "channel", "product_category"}
+
+
+@pytest.mark.parametrize("cls", [SimulatedCustomers, SimulatedTransactions])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_customers": 0}, r"dataset\.n_customers must be a positive integer"),
+        ({"n_customers": "many"}, r"dataset\.n_customers"),
+        ({"seed": -1}, r"dataset\.seed"),
+        ({"days": 0}, r"dataset\.days"),
+        ({"start": "yesterday-ish"}, r"dataset\.start"),
+    ],
+)
+def test_customer_datasets_reject_bad_arguments(cls: type, kwargs: dict, match: str) -> None:
+    with pytest.raises(UserError, match=match) as info:
+        cls(name="t", columns={}, **kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_transactions_dataset_builds_from_hydra_yaml() -> None:
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create(
+        "_target_: growthlab.data.simulator.SimulatedTransactions\n"
+        "name: transactions\n"
+        "n_customers: 200\n"
+        "seed: 5\n"
+        "start: 2024-03-01\n"
+        "days: 365\n"
+        "columns: {id: transaction_id, time: timestamp, drop: [customer_id]}\n"
+    )
+    ds = instantiate(cfg)
+    assert isinstance(ds, SimulatedTransactions)
+    frame = ds.load()
+    assert frame["customer_id"].nunique() == 200
+    assert frame["timestamp"].min() >= pd.Timestamp("2024-03-01")
+    assert frame["timestamp"].max() < pd.Timestamp("2025-03-01")
+
+
+def test_cli_writes_a_readable_csv(tmp_path: Path) -> None:
+    out = tmp_path / "data" / "transactions.csv"
+    args = ["transactions", "--customers", "300", "--seed", "1", "--out", str(out)]
+    result = subprocess.run(
+        [sys.executable, "-m", "growthlab.data.simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout and "transactions" in result.stdout
+    written = pd.read_csv(out, parse_dates=["timestamp"])
+    expected = MarketingSimulator(1).transactions(300)
+    assert list(written.columns) == TRANSACTION_COLUMNS
+    assert len(written) == len(expected)
+    assert (written["timestamp"].to_numpy() == expected["timestamp"].to_numpy()).all()
+    assert np.allclose(written["amount"], expected["amount"])
+
+
+def test_cli_writes_parquet_and_leads(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    main(["customers", "--customers", "200", "--crm-only", "--out", str(tmp_path / "c.parquet")])
+    assert list(pd.read_parquet(tmp_path / "c.parquet").columns) == list(CRM_COLUMNS)
+    main(["leads", "--rows", "150", "--seed", "2", "--out", str(tmp_path / "leads.csv")])
+    assert len(pd.read_csv(tmp_path / "leads.csv")) == 150
+    assert "wrote 150 leads" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["leads", "--out", "leads.txt"], ".csv or .parquet"),
+        (["customers", "--customers", "0", "--out", "c.csv"], "n_customers"),
+        (["transactions", "--start", "soon", "--out", "t.csv"], "start"),
+    ],
+)
+def test_cli_refuses_bad_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], message: str
+) -> None:
+    argv = [str(tmp_path / a) if a.endswith((".csv", ".txt")) else a for a in argv]
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

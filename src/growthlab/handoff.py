@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ def promote(cfg: DictConfig) -> None:
             champion_scores = _scores(champion, task, holdout.X)
         except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
             champion_error = str(exc).strip().splitlines()[0][:200]
-    checks = gate.judge(task, holdout.y, challenger_scores, champion_scores, champion_error)
+    checks = gate.judge(
+        task, holdout.y, challenger_scores, champion_scores, champion_error, holdout.X
+    )
     verdict = registry.passed(checks)
     moved = verdict or bool(reg.force)
     print(
@@ -126,21 +129,35 @@ def score(cfg: DictConfig) -> None:
     task = model.unwrap_python_model().task
     holdout = part_from_frame(tracking.download_frame(version.run_id, HOLDOUT))
     reference = _scores(model, task, holdout.X)
-    summary = scoring.score_file(
-        model.predict,
-        tracking.input_schema(model),
-        Path(reg.scoring.input).expanduser(),
-        Path(reg.scoring.output).expanduser(),
-        reference,
-        task.output_column,
-        f"{reg.model_name}/{version.version}",
-        int(reg.scoring.chunk_rows),
-        float(reg.scoring.psi_threshold),
-    )
+    source = Path(reg.scoring.input).expanduser()
+    with tempfile.TemporaryDirectory() as folder:
+        if reg.scoring.cutoff:
+            source = _table_from_log(task, source, str(reg.scoring.cutoff), Path(folder))
+        summary = scoring.score_file(
+            model.predict,
+            tracking.input_schema(model),
+            source,
+            Path(reg.scoring.output).expanduser(),
+            reference,
+            task.output_column,
+            f"{reg.model_name}/{version.version}",
+            int(reg.scoring.chunk_rows),
+            float(reg.scoring.psi_threshold),
+        )
     print(
         f"scored {int(summary['rows'])} rows with {reg.model_name} v{version.version} "
         f"(@{reg.alias}) -> {reg.scoring.output}  (PSI vs holdout {summary['psi']:.3f})"
     )
+
+
+def _table_from_log(task: Any, log_file: Path, cutoff: str, folder: Path) -> Path:
+    """A churn model scores customers, not events: build their snapshot at the cutoff first."""
+    if not hasattr(task, "table_from_log"):
+        raise UserError(f"a {task.name} model scores rows as they are: leave CUTOFF unset")
+    table = task.table_from_log(scoring.read_table(log_file), cutoff)
+    path = folder / "customers_at_cutoff.parquet"
+    table.to_parquet(path, index=False)
+    return path
 
 
 def _scores(model: Any, task: Any, X: Any) -> np.ndarray:

@@ -66,6 +66,7 @@ class Gate:
         challenger: np.ndarray,
         champion: np.ndarray | None,
         champion_error: str | None = None,
+        X: Any = None,
     ) -> list[Check]:
         """Every check, in the order of the verdict table."""
         for name in [self.metric, *self.floors, *self.ceilings]:
@@ -82,7 +83,7 @@ class Gate:
             Check("ceiling", k, v, values[k], passed=values[k] <= v)
             for k, v in self.ceilings.items()
         ]
-        checks.append(self._beats("baseline", task, y, task.baseline_scores(y), challenger))
+        checks.append(self._beats("baseline", task, y, task.baseline_scores(y, X), challenger))
         if champion is not None:
             checks.append(self._beats("champion", task, y, champion, challenger))
         elif champion_error is not None:

@@ -177,9 +177,11 @@ def with_params(cfg: DictConfig, params: Mapping[str, Any]) -> DictConfig:
 
 def share_cores(cfg: DictConfig, n_workers: int) -> DictConfig:
     """Give each tuning worker its share of the cores: oversubscribed OpenMP crawls."""
-    if n_workers > 1 and has_key(cfg, "model.n_jobs"):
-        return with_params(cfg, {"model.n_jobs": max(1, (os.cpu_count() or 1) // n_workers)})
-    return cfg
+    if n_workers == 1:
+        return cfg
+    share = max(1, (os.cpu_count() or 1) // n_workers)
+    keys = [k for k in flatten(OmegaConf.to_container(cfg.model), "model.") if k.endswith("n_jobs")]
+    return with_params(cfg, dict.fromkeys(keys, share))
 
 
 def worker_config(cfg: DictConfig) -> str:
@@ -226,6 +228,7 @@ def config_hash(cfg: DictConfig) -> str:
 def report(metrics: Mapping[str, float], model_uri: str, store: str) -> None:
     """A few lines a person reads at the end of a run."""
     keys = ["test_roc_auc", "test_oracle_roc_auc", "test_average_precision", "test_lift_at_10pct"]
+    keys += ["test_best_contact_fraction", "test_best_contact_value"]
     keys += [k for k in metrics if k.startswith("best_")]
     shown = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys if k in metrics)
     print(f"\n{shown}\nmodel: {model_uri}\nstore: {store}  (make ui to browse)")

@@ -78,12 +78,22 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """CSV or Parquet in chunks of `rows`, so a file of any size fits in memory."""
+def _check_exists(path: Path) -> None:
     if not path.is_file():
         raise UserError(
             f"input file {str(path)!r} does not exist; fix INPUT / registry.scoring.input"
         )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A whole CSV or Parquet file (a transaction log is grouped by customer: read it whole)."""
+    _check_exists(path)
+    return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+
+
+def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """CSV or Parquet in chunks of `rows`, so a file of any size fits in memory."""
+    _check_exists(path)
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 

@@ -22,6 +22,8 @@ class Columns:
     positive_label: Any = None
     time: str | None = None
     oracle: str | None = None  # known true probability (simulated data only); never a feature
+    amount: str | None = None  # transaction logs: the purchase amount (churn snapshots)
+    channel: str | None = None  # transaction logs: the channel, for channel-mix features
     pii: list[str] = field(default_factory=list)
     drop: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)

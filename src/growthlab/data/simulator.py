@@ -1,8 +1,10 @@
 """A seeded synthetic B2B/B2C company whose tables share one random design.
 
-``MarketingSimulator(seed)`` is the company; each public method returns one table
-(today only :meth:`MarketingSimulator.leads`). :class:`SimulatedLeads` wraps the
-leads table as a :class:`~growthlab.data.dataset.Dataset` for Hydra configs::
+``MarketingSimulator(seed)`` is the company; each public method returns one table:
+:meth:`~MarketingSimulator.leads`, :meth:`~MarketingSimulator.customers` and their
+:meth:`~MarketingSimulator.transactions`. :class:`SimulatedLeads`,
+:class:`SimulatedCustomers` and :class:`SimulatedTransactions` wrap them as
+:class:`~growthlab.data.dataset.Dataset` objects for Hydra configs::
 
     dataset:
       _target_: growthlab.data.simulator.SimulatedLeads
@@ -14,6 +16,16 @@ leads table as a :class:`~growthlab.data.dataset.Dataset` for Hydra configs::
 The leads model: ``p_convert = sigmoid(LEADS_INTERCEPT + _leads_logit(...))`` over the
 observed columns (effect tables below), with a latent intent that drives the
 engagement counts but not ``p_convert``; ``converted ~ Bernoulli(p_convert)``.
+
+The customers model is buy-till-you-die (BG/NBD): while alive, a customer buys at a
+Gamma-distributed ``purchase_rate`` (modulated by a Q4-peaked yearly season, the day of
+the week and the hour, by segment) and leaves for good after each purchase with a
+Beta-distributed ``dropout_prob``; the customers table keeps this latent truth, including
+``dropout_at``, so churn and CLV models can be scored against it.
+
+Write any table to a file with ``python -m growthlab.data.simulator transactions
+--customers 10000 --seed 0 --out data/transactions.csv`` (also ``customers``, ``leads``;
+``.csv`` or ``.parquet``).
 
 How to add a table (customers, products, transactions, sessions, ...):
 
@@ -40,6 +52,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -191,6 +204,103 @@ SENIORITY_X_SIZE = np.array(
 # A webinar helps most where it is a real sales touch (events, email nurture).
 WEBINAR_EFFECT = 0.35
 WEBINAR_X_CHANNEL = {"events": 0.55, "email": 0.45, "paid_social": -0.30, "referral": 0.20}
+
+# ---------------------------------------------------------------------------
+# Customers and their purchases: a buy-till-you-die (BG/NBD-style) process.
+# ---------------------------------------------------------------------------
+
+SEGMENTS: tuple[str, ...] = ("consumer", "small_business", "enterprise")
+# Rows follow CHANNELS: events and referrals bring business buyers, social brings consumers.
+SEGMENT_P_BY_CHANNEL = np.array(
+    [
+        [0.74, 0.20, 0.06],
+        [0.72, 0.22, 0.06],
+        [0.88, 0.10, 0.02],
+        [0.75, 0.20, 0.05],
+        [0.60, 0.28, 0.12],
+        [0.70, 0.22, 0.08],
+        [0.35, 0.40, 0.25],
+    ]
+)
+# Consumers sign up with personal mailboxes, businesses with their company domain.
+FREEMAIL_RATE_BY_SEGMENT = np.array([0.85, 0.30, 0.03])
+# Daily sign-ups at the end of the window are this many times those at its start.
+CUSTOMER_GROWTH = 2.0
+
+# Latent truth, per customer and by segment (index follows SEGMENTS).
+# purchase_rate ~ Gamma(shape, mean / shape): purchases per year while alive. A shape
+# below 1 gives the long tail of heavy buyers (businesses that reorder every week).
+PURCHASE_RATE_SHAPE = 0.7
+PURCHASE_RATE_MEAN = np.array([7.0, 20.0, 50.0])
+# dropout_prob ~ Beta(a, b): chance of leaving for good right after each purchase
+# (means 0.11, 0.06, 0.03). With a < 1 many customers are near-loyal and a few leave fast.
+DROPOUT_BETA_A = np.array([0.6, 0.6, 0.6])
+DROPOUT_BETA_B = np.array([5.0, 10.0, 17.0])
+# mean_amount ~ Gamma(shape, mean / shape): the customer's typical basket.
+AMOUNT_SHAPE = 2.5
+AMOUNT_MEAN = np.array([55.0, 320.0, 1800.0])
+# Each amount is mean_amount times a mean-one log-normal noise of this sigma.
+AMOUNT_NOISE_SIGMA = 0.5
+
+PURCHASE_CHANNELS: tuple[str, ...] = ("web", "app", "store", "marketplace")
+# Rows follow SEGMENTS; a customer's own mix ~ Dirichlet(concentration * row).
+PURCHASE_CHANNEL_P_BY_SEGMENT = np.array(
+    [
+        [0.40, 0.30, 0.15, 0.15],
+        [0.60, 0.10, 0.10, 0.20],
+        [0.80, 0.02, 0.03, 0.15],
+    ]
+)
+PURCHASE_CHANNEL_CONCENTRATION = 2.0  # small: most customers stick to one or two channels
+
+PRODUCT_CATEGORIES: tuple[str, ...] = (
+    "electronics",
+    "home_kitchen",
+    "apparel",
+    "beauty",
+    "sports_outdoors",
+    "toys_games",
+    "office_supplies",
+    "software",
+)
+# Rows follow SEGMENTS; a customer's own taste ~ Dirichlet(concentration * row).
+PRODUCT_CATEGORY_P_BY_SEGMENT = np.array(
+    [
+        [0.18, 0.17, 0.20, 0.12, 0.10, 0.10, 0.05, 0.08],
+        [0.20, 0.08, 0.04, 0.03, 0.05, 0.02, 0.33, 0.25],
+        [0.25, 0.05, 0.02, 0.01, 0.02, 0.01, 0.30, 0.34],
+    ]
+)
+PRODUCT_CATEGORY_CONCENTRATION = 3.0
+
+# When people buy (a purchase's and a sign-up's intensity is the product of the three;
+# each profile is normalised to mean one, so purchase_rate stays "per average year").
+# Yearly: a mild winter high, Black Friday / Cyber Monday and the run-up to Christmas.
+SEASON_AMPLITUDE = 0.20  # cosine with its peak at SEASON_PEAK_DAY (day of year)
+SEASON_PEAK_DAY = 350
+# (day of year, width in days, height) of the holiday bumps on top.
+HOLIDAY_BUMPS: tuple[tuple[float, float, float], ...] = ((331.0, 4.0, 1.0), (350.0, 8.0, 0.5))
+# Monday..Sunday, rows follow SEGMENTS: businesses buy on weekdays, consumers at weekends.
+WEEKDAY_PROFILE = np.array(
+    [
+        [0.95, 0.92, 0.92, 0.95, 1.00, 1.10, 1.16],
+        [1.18, 1.18, 1.15, 1.12, 1.00, 0.35, 0.22],
+        [1.22, 1.22, 1.20, 1.15, 1.00, 0.13, 0.08],
+    ]
+)
+# Hour of day 0..23, rows follow SEGMENTS: consumers shop in the evening, businesses
+# from 9 to 5 (time zones are ignored). Each row is written as hours 0-11, then 12-23.
+HOUR_PROFILE = np.array(
+    [
+        [0.30, 0.18, 0.10, 0.07, 0.06, 0.08, 0.18, 0.40, 0.65, 0.80, 0.90, 1.00],
+        [1.10, 1.05, 1.00, 1.00, 1.05, 1.15, 1.30, 1.50, 1.60, 1.50, 1.10, 0.65],
+        [0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.25, 0.70, 1.40, 1.90, 2.00, 1.90],
+        [1.40, 1.70, 1.90, 1.80, 1.50, 1.00, 0.50, 0.30, 0.20, 0.15, 0.10, 0.07],
+        [0.05, 0.03, 0.02, 0.02, 0.03, 0.08, 0.25, 0.70, 1.40, 1.90, 2.00, 1.90],
+        [1.40, 1.70, 1.90, 1.80, 1.50, 1.00, 0.50, 0.30, 0.20, 0.15, 0.10, 0.07],
+    ]
+).reshape(3, 24)
+HOURS_PER_YEAR = 365.25 * 24
 
 # ---------------------------------------------------------------------------
 # Fake identities for emails: always at a reserved ``.example`` domain.
@@ -409,8 +519,13 @@ def _email_stems() -> tuple[np.ndarray, np.ndarray]:
     return np.array(list(index), dtype=_STR), code
 
 
-def _emails(rng: np.random.Generator, n: int, freemail_rate: float = 0.15) -> np.ndarray:
-    """Unique fake emails like ``maria.lopez4711@northwind.example`` (numpy string ops)."""
+def _emails(
+    rng: np.random.Generator, n: int, freemail_rate: float | np.ndarray = 0.15
+) -> np.ndarray:
+    """Unique fake emails like ``maria.lopez4711@northwind.example`` (numpy string ops).
+
+    ``freemail_rate`` is the share at personal mailboxes, one number or one per row.
+    """
     stems, stem_code = _email_stems()
     # Styles: first.last (0), flast (1), first_last (2), firstlast (3).
     style = _categorical(rng, np.array([0.5, 0.2, 0.15, 0.15]), n)
@@ -447,6 +562,85 @@ def _strings(codes: np.ndarray, levels: Sequence[str]) -> pd.Series:
 def _lookup(codes: np.ndarray, levels: Sequence[str], effect: Mapping[str, float]) -> np.ndarray:
     """Per-row effect of a coded category; levels absent from ``effect`` count 0."""
     return np.array([effect.get(level, 0.0) for level in levels])[codes]
+
+
+def _row_categorical(rng: np.random.Generator, p_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Codes drawn from ``p_rows[rows]`` (one probability row per owner, e.g. per customer).
+
+    One uniform per draw, compared level by level with the owner's CDF: memory stays
+    linear in the number of draws whatever the number of owners.
+    """
+    cdf = np.cumsum(p_rows / np.maximum(p_rows.sum(axis=1, keepdims=True), 1e-300), axis=1)
+    cdf[:, -1] = 1.0
+    u = rng.random(len(rows))
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for level in range(p_rows.shape[1] - 1):
+        codes += u >= cdf[rows, level]  # ">=" skips levels of zero probability
+    return codes
+
+
+def _dirichlet_rows(rng: np.random.Generator, alpha_rows: np.ndarray) -> np.ndarray:
+    """One Dirichlet draw per row of ``alpha_rows`` (normalised Gammas, vectorised)."""
+    g = rng.gamma(alpha_rows)
+    return g / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
+
+
+def _yearly_profile(day_of_year: np.ndarray) -> np.ndarray:
+    """Seasonal purchase intensity by day of year (1..366), before normalisation."""
+    angle = 2 * np.pi * (day_of_year - SEASON_PEAK_DAY) / 365.25
+    level = 1.0 + SEASON_AMPLITUDE * np.cos(angle)
+    for day, width, height in HOLIDAY_BUMPS:
+        level = level + height * np.exp(-0.5 * ((day_of_year - day) / width) ** 2)
+    return level
+
+
+def _operational_clock(start: np.datetime64, days: int, growth: float = 1.0) -> np.ndarray:
+    """Cumulative intensity at every hour boundary of the window, one row per segment.
+
+    Row ``s`` is the operational time (in average years) of segment ``s``: an event
+    process of constant rate in operational time is, in calendar time, a process whose
+    rate follows the yearly, weekly and hourly profiles (times ``growth ** (t / days)``,
+    used for sign-ups). Intensity is constant within an hour, so the clock is piecewise
+    linear and ``np.interp`` maps both ways exactly. Shape ``(len(SEGMENTS), 24 * days + 1)``.
+    """
+    dates = start + np.arange(days).astype("timedelta64[D]")
+    yearly = _yearly_profile(pd.DatetimeIndex(dates).day_of_year.to_numpy().astype(float))
+    yearly = yearly / _yearly_profile(np.arange(1, 366, dtype=float)).mean()
+    weekday = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    weekly = WEEKDAY_PROFILE / WEEKDAY_PROFILE.mean(axis=1, keepdims=True)
+    hourly = HOUR_PROFILE / HOUR_PROFILE.mean(axis=1, keepdims=True)
+    intensity = (yearly * weekly[:, weekday])[:, :, None] * hourly[:, None, :]
+    intensity = intensity.reshape(len(SEGMENTS), 24 * days)
+    if growth != 1.0:
+        intensity = intensity * growth ** (np.arange(24 * days) / (24 * days))
+    clock = np.zeros((len(SEGMENTS), 24 * days + 1))
+    np.cumsum(intensity / HOURS_PER_YEAR, axis=1, out=clock[:, 1:])
+    return clock
+
+
+def _seconds(hours: np.ndarray, end_seconds: int) -> np.ndarray:
+    """Whole seconds (int64) from hours since the window start, capped at its last second."""
+    return np.minimum(np.round(hours * 3600), end_seconds).astype(np.int64)
+
+
+def _clock_to_hours(clock: np.ndarray, segment: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """Calendar hours since the window start at operational times ``tau`` (per segment)."""
+    grid = np.arange(clock.shape[1], dtype=float)
+    hours = np.empty(len(tau))
+    for s in range(len(clock)):
+        rows = segment == s
+        hours[rows] = np.interp(tau[rows], clock[s], grid)
+    return hours
+
+
+def _hours_to_clock(clock: np.ndarray, segment: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """Operational times at calendar ``hours`` since the window start (per segment)."""
+    grid = np.arange(clock.shape[1], dtype=float)
+    tau = np.empty(len(hours))
+    for s in range(len(clock)):
+        rows = segment == s
+        tau[rows] = np.interp(hours[rows], grid, clock[s])
+    return tau
 
 
 def _calibrate_intercept(eta: np.ndarray, base_rate: float) -> float:
@@ -574,6 +768,176 @@ class MarketingSimulator:
                 p[i, CAMPAIGN_NAMES.index(campaign)] = share
         return _conditional_categorical(rng, channel, p)
 
+    def customers(
+        self, n_customers: int, start: str = "2023-01-01", days: int = 1095
+    ) -> pd.DataFrame:
+        """Customers with CRM columns and the latent truth of their buying process.
+
+        CRM columns: ``customer_id`` (in sign-up order), ``email``, ``signup_date``,
+        ``country``, ``acquisition_channel``, ``segment``. Latent truth: ``purchase_rate``
+        (purchases per average year while alive), ``dropout_prob`` (chance of leaving for
+        good after each purchase), ``mean_amount`` and ``dropout_at`` (timestamp of the
+        purchase after which the customer left; NaT if still alive at the window's end).
+        :meth:`transactions` with the same seed and arguments holds their purchases.
+        """
+        base = self._customer_base(n_customers, start, days)
+        dropout_at = np.where(
+            base.dropped, base.second(base.last_seconds), np.datetime64("NaT", "s")
+        )
+        return pd.DataFrame(
+            {
+                "customer_id": np.arange(1, base.n + 1, dtype=np.int64),
+                "email": pd.Series(base.email.astype(object)),
+                "signup_date": base.second(base.signup_seconds // 86_400 * 86_400),
+                "country": _strings(base.country, COUNTRIES),
+                "acquisition_channel": _strings(base.channel, CHANNELS),
+                "segment": _strings(base.segment, SEGMENTS),
+                "purchase_rate": base.purchase_rate,
+                "dropout_prob": base.dropout_prob,
+                "mean_amount": base.mean_amount,
+                "dropout_at": dropout_at,
+            }
+        )
+
+    def transactions(
+        self, n_customers: int, start: str = "2023-01-01", days: int = 1095
+    ) -> pd.DataFrame:
+        """One row per purchase of the :meth:`customers` of the same seed and arguments.
+
+        The first purchase is at sign-up; while alive, a customer buys at
+        ``purchase_rate`` modulated by the yearly (Q4 peak), weekly and hourly profiles of
+        their segment; after each purchase they leave for good with ``dropout_prob``.
+        Purchases after the window's end are cut. Rows are in time order
+        (``transaction_id`` 1..n); ``amount`` is the customer's ``mean_amount`` times
+        log-normal noise; ``channel`` and ``product_category`` follow the customer's own
+        mix, drawn around their segment's.
+        """
+        base = self._customer_base(n_customers, start, days)
+        rng = self._rng("transactions")
+        n = base.n
+        channel_taste = _dirichlet_rows(
+            rng, PURCHASE_CHANNEL_CONCENTRATION * PURCHASE_CHANNEL_P_BY_SEGMENT[base.segment]
+        )
+        category_taste = _dirichlet_rows(
+            rng, PRODUCT_CATEGORY_CONCENTRATION * PRODUCT_CATEGORY_P_BY_SEGMENT[base.segment]
+        )
+
+        # Purchase k of a customer: k = 0 at sign-up; for a dropped-out customer k = 1 is
+        # the last one (its time is known from the customer base) and the others fall
+        # uniformly, in operational time, between sign-up and it; for an alive customer
+        # they fall uniformly between sign-up and the window's end.
+        per_customer = 1 + base.repeats
+        customer = np.repeat(np.arange(n), per_customer)
+        first_row = np.cumsum(per_customer) - per_customer
+        k = np.arange(len(customer)) - first_row[customer]
+        hi_tau = np.where(base.dropped, base.last_tau, base.clock_end)
+        tau = (
+            base.signup_tau[customer]
+            + rng.random(len(customer)) * (hi_tau - base.signup_tau)[customer]
+        )
+        seconds = base.seconds_at(customer, tau)
+        last = (k == 1) & base.dropped[customer]
+        seconds[last] = base.last_seconds[customer[last]]
+        seconds[k == 0] = base.signup_seconds
+        # Exact ties aside, nothing falls before sign-up or after the last purchase.
+        hi_seconds = np.where(base.dropped, base.last_seconds, base.end_seconds)
+        seconds = np.clip(seconds, base.signup_seconds[customer], hi_seconds[customer])
+
+        noise = rng.lognormal(-0.5 * AMOUNT_NOISE_SIGMA**2, AMOUNT_NOISE_SIGMA, len(customer))
+        amount = np.maximum(np.round(base.mean_amount[customer] * noise, 2), 0.01)
+        channel = _row_categorical(rng, channel_taste, customer)
+        category = _row_categorical(rng, category_taste, customer)
+
+        order = np.argsort(seconds, kind="stable")  # ties keep customer order
+        customer = customer[order]
+        return pd.DataFrame(
+            {
+                "transaction_id": np.arange(1, len(order) + 1, dtype=np.int64),
+                "customer_id": customer + 1,
+                "timestamp": base.second(seconds[order]),
+                "amount": amount[order],
+                "channel": _strings(channel[order], PURCHASE_CHANNELS),
+                "product_category": _strings(category[order], PRODUCT_CATEGORIES),
+            }
+        )
+
+    def _customer_base(self, n_customers: int, start: str, days: int) -> _CustomerBase:
+        """Everything per customer, from the "customers" stream (shared by both tables).
+
+        The buying process is drawn per customer, not purchase by purchase: in operational
+        time (see :func:`_operational_clock`) a customer's purchase opportunities form a
+        Poisson process of rate ``purchase_rate``, so their number in the window is
+        Poisson and, given it, their times are uniform. The repeat purchases made are the
+        first ``min(lifetime - 1, opportunities)`` of them, with ``lifetime ~ Geometric(
+        dropout_prob)`` purchases until dropout (the first, at sign-up, included). When
+        the customer drops out inside the window, the time of their last purchase is the
+        matching uniform order statistic, a Beta draw; :meth:`transactions` then places
+        the purchases in between uniformly. Same law as drawing exponential gaps one by
+        one, without a loop over purchases.
+        """
+        n = _check_positive_int(n_customers, "n_customers")
+        days = _check_positive_int(days, "days")
+        start_day = _parse_day(start, "start")
+        rng = self._rng("customers")
+
+        channel = _categorical(rng, CHANNEL_P, n)
+        segment = _conditional_categorical(rng, channel, SEGMENT_P_BY_CHANNEL)
+        country = _categorical(rng, COUNTRY_P, n)
+        email = _emails(rng, n, FREEMAIL_RATE_BY_SEGMENT[segment])
+
+        # Sign-ups: uniform in the growing acquisition clock, then mapped to calendar time.
+        acquisition = _operational_clock(start_day, days, growth=CUSTOMER_GROWTH)
+        signup_hours = _clock_to_hours(
+            acquisition, segment, rng.random(n) * acquisition[segment, -1]
+        )
+        end_seconds = 86_400 * days - 1
+        signup_seconds = _seconds(signup_hours, end_seconds)
+
+        purchase_rate = rng.gamma(
+            PURCHASE_RATE_SHAPE, PURCHASE_RATE_MEAN[segment] / PURCHASE_RATE_SHAPE
+        )
+        # Floored so that a near-zero draw still gives a finite geometric lifetime.
+        dropout_prob = np.maximum(rng.beta(DROPOUT_BETA_A[segment], DROPOUT_BETA_B[segment]), 1e-6)
+        mean_amount = rng.gamma(AMOUNT_SHAPE, AMOUNT_MEAN[segment] / AMOUNT_SHAPE)
+
+        clock = _operational_clock(start_day, days)
+        signup_tau = _hours_to_clock(clock, segment, signup_seconds / 3600)
+        clock_end = clock[segment, -1]
+        opportunities = rng.poisson(purchase_rate * (clock_end - signup_tau))
+        lifetime = rng.geometric(dropout_prob)
+        repeats = np.minimum(lifetime - 1, opportunities)
+        dropped = lifetime - 1 <= opportunities
+        # The repeats-th smallest of `opportunities` uniforms on (0, 1).
+        position = rng.beta(np.maximum(repeats, 1), opportunities - repeats + 1)
+        last_tau = np.where(
+            dropped & (repeats > 0), signup_tau + position * (clock_end - signup_tau), signup_tau
+        )
+
+        last_seconds = np.where(
+            dropped & (repeats > 0),
+            _seconds(_clock_to_hours(clock, segment, last_tau), end_seconds),
+            signup_seconds,
+        )
+        return _CustomerBase(
+            start=start_day,
+            clock=clock,
+            end_seconds=end_seconds,
+            channel=channel,
+            segment=segment,
+            country=country,
+            email=email,
+            signup_seconds=signup_seconds,
+            signup_tau=signup_tau,
+            clock_end=clock_end,
+            purchase_rate=purchase_rate,
+            dropout_prob=dropout_prob,
+            mean_amount=mean_amount,
+            repeats=repeats,
+            dropped=dropped,
+            last_tau=last_tau,
+            last_seconds=np.maximum(last_seconds, signup_seconds),
+        ).sorted_by_signup()
+
 
 def _leads_logit(
     channel: np.ndarray,
@@ -616,6 +980,53 @@ def _leads_logit(
         + engagement
         + recency
     )
+
+
+@dataclass
+class _CustomerBase:
+    """Per-customer arrays of one simulated customer base (see ``_customer_base``)."""
+
+    start: np.datetime64
+    clock: np.ndarray  # operational clock per segment, at hour boundaries
+    end_seconds: int  # last second of the window, counted from its start
+    channel: np.ndarray
+    segment: np.ndarray
+    country: np.ndarray
+    email: np.ndarray
+    signup_seconds: np.ndarray  # first purchase, in seconds since the window start
+    signup_tau: np.ndarray  # the same in operational time
+    clock_end: np.ndarray  # operational time at the window's end
+    purchase_rate: np.ndarray
+    dropout_prob: np.ndarray
+    mean_amount: np.ndarray
+    repeats: np.ndarray  # purchases after the first, inside the window
+    dropped: np.ndarray  # left (after their last purchase) inside the window
+    last_tau: np.ndarray  # operational time of the last purchase if dropped, else sign-up
+    last_seconds: np.ndarray  # the same in seconds since the window start
+
+    @property
+    def n(self) -> int:
+        return len(self.segment)
+
+    def seconds_at(self, customer: np.ndarray, tau: np.ndarray) -> np.ndarray:
+        """Whole seconds since the window start at operational times of these customers."""
+        return _seconds(_clock_to_hours(self.clock, self.segment[customer], tau), self.end_seconds)
+
+    def second(self, seconds: np.ndarray) -> np.ndarray:
+        """Timestamps (``datetime64[s]``) from seconds since the window start."""
+        return self.start.astype("datetime64[s]") + seconds.astype("timedelta64[s]")
+
+    def sorted_by_signup(self) -> _CustomerBase:
+        """The same customers, reordered so that ids follow sign-up time."""
+        order = np.argsort(self.signup_seconds, kind="stable")
+        per_customer = {
+            f.name: getattr(self, f.name)[order]
+            for f in fields(self)
+            if f.name not in {"start", "clock", "end_seconds"}
+        }
+        return _CustomerBase(
+            start=self.start, clock=self.clock, end_seconds=self.end_seconds, **per_customer
+        )
 
 
 def _parse_day(value: Any, name: str) -> np.datetime64:
@@ -688,3 +1099,135 @@ class SimulatedLeads(Dataset):
     def load(self) -> pd.DataFrame:
         """Generate the leads table (deterministic for the configured seed)."""
         return MarketingSimulator(self.seed).leads(self.n_rows, start=self.start, days=self.days)
+
+
+# Roles of the customer tables' columns, for configs and tests that want the standard setup.
+CUSTOMERS_COLUMNS: dict[str, Any] = {"id": "customer_id", "time": "signup_date", "pii": ["email"]}
+TRANSACTIONS_COLUMNS: dict[str, Any] = {
+    "id": "transaction_id",
+    "time": "timestamp",
+    "drop": ["customer_id"],
+}
+# What a CRM knows about a customer: SimulatedCustomers keeps these and hides the truth.
+CRM_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "email",
+    "signup_date",
+    "country",
+    "acquisition_channel",
+    "segment",
+)
+
+
+class _SimulatedCustomerTable(Dataset):
+    """Shared arguments of the datasets built on the simulated customer base."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_customers: int = 20_000,
+        seed: int = 0,
+        start: str = "2023-01-01",
+        days: int = 1095,
+    ) -> None:
+        super().__init__(name, columns)
+        if not _is_int(n_customers) or n_customers < 1:
+            raise UserError(
+                f"dataset.n_customers must be a positive integer (got {n_customers!r}); "
+                "set dataset.n_customers=20000 in the config or on the command line"
+            )
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+        if not _is_int(days) or days < 1:
+            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        _parse_day(start, "dataset.start")
+        self.n_customers = int(n_customers)
+        self.seed = int(seed)
+        self.start = str(start)
+        self.days = int(days)
+
+
+class SimulatedCustomers(_SimulatedCustomerTable):
+    """The simulated customers as a CRM sees them: no latent truth (``_target_`` of a config)."""
+
+    def load(self) -> pd.DataFrame:
+        """Generate the customers table's CRM columns (deterministic for the seed)."""
+        frame = MarketingSimulator(self.seed).customers(
+            self.n_customers, start=self.start, days=self.days
+        )
+        return frame[list(CRM_COLUMNS)]
+
+
+class SimulatedTransactions(_SimulatedCustomerTable):
+    """The simulated customers' purchases, one row each (``_target_`` of a config)."""
+
+    def load(self) -> pd.DataFrame:
+        """Generate the transactions table (deterministic for the seed)."""
+        return MarketingSimulator(self.seed).transactions(
+            self.n_customers, start=self.start, days=self.days
+        )
+
+
+# ---------------------------------------------------------------------------
+# Command line: write a table to a file.
+# ---------------------------------------------------------------------------
+
+WRITERS = {".csv": "to_csv", ".parquet": "to_parquet"}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m growthlab.data.simulator {leads,customers,transactions} --out FILE``."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(
+        prog="python -m growthlab.data.simulator",
+        description="Write a table of the simulated company to a .csv or .parquet file.",
+    )
+    tables = parser.add_subparsers(dest="table", required=True, metavar="TABLE")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    common.add_argument("--out", required=True, help="output file, .csv or .parquet")
+    common.add_argument("--start", help="first day of the window, e.g. 2023-01-01")
+    common.add_argument("--days", type=int, help="length of the window in days")
+    leads = tables.add_parser("leads", parents=[common], help="inbound leads with p_convert")
+    leads.add_argument("--rows", type=int, default=50_000, help="number of leads")
+    for table, what in (
+        ("customers", "customers with their latent buying process"),
+        ("transactions", "one row per purchase"),
+    ):
+        sub = tables.add_parser(table, parents=[common], help=what)
+        sub.add_argument("--customers", type=int, default=20_000, help="number of customers")
+    customers = tables.choices["customers"]
+    customers.add_argument(
+        "--crm-only", action="store_true", help="only the CRM columns, without the latent truth"
+    )
+    args = parser.parse_args(argv)
+
+    out = Path(args.out).expanduser()
+    if out.suffix.lower() not in WRITERS:
+        parser.error(f"--out must end in .csv or .parquet (got {args.out!r})")
+    window = {k: v for k, v in (("start", args.start), ("days", args.days)) if v is not None}
+    try:
+        simulator = MarketingSimulator(args.seed)
+        if args.table == "leads":
+            frame = simulator.leads(args.rows, **window)
+            what = f"{len(frame):,} leads"
+        elif args.table == "customers":
+            frame = simulator.customers(args.customers, **window)
+            if args.crm_only:
+                frame = frame[list(CRM_COLUMNS)]
+            what = f"{len(frame):,} customers"
+        else:
+            frame = simulator.transactions(args.customers, **window)
+            what = f"{len(frame):,} transactions of {args.customers:,} customers"
+    except UserError as exc:
+        parser.error(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    getattr(frame, WRITERS[out.suffix.lower()])(out, index=False)
+    print(f"wrote {what} (seed {args.seed}) to {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -88,7 +88,7 @@ def _fit_calibrator(method: str, p: np.ndarray, target: np.ndarray) -> Calibrato
 def _calibrate(calibrator: Calibrator, p: np.ndarray) -> np.ndarray:
     if isinstance(calibrator, IsotonicRegression):
         return np.clip(calibrator.predict(p), CLIP, 1 - CLIP)
-    return np.clip(calibrator.predict_proba(_logit(p)[:, None])[:, 1], CLIP, 1 - CLIP)
+    return calibrator.predict_proba(_logit(p)[:, None])[:, 1]  # strictly monotone: no clip
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

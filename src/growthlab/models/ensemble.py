@@ -149,7 +149,13 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         weights = self._choose_weights(percentiles, target)
         self.weights_ = dict(zip(self.member_scores_, map(float, weights), strict=True))
         # Platt on the OOF blend: monotone, so it sets the probability scale, not the ranking.
-        self.platt_ = LogisticRegression(C=PLATT_C).fit((percentiles @ weights)[:, None], target)
+        blend = (percentiles @ weights)[:, None]
+        self.platt_ = LogisticRegression(C=PLATT_C).fit(blend, target)
+        if self.platt_.coef_[0, 0] <= 0:
+            # A blend that anti-predicts out of fold must not be silently reversed: keep its
+            # order with a near-flat curve at the base rate (the constrained optimum, slope 0+).
+            self.platt_.coef_[:] = 1e-6
+            self.platt_.intercept_[:] = _logit(np.array([target.mean()]))[0] - 1e-6 * blend.mean()
 
     def _fit_stacking(self, target: np.ndarray) -> None:
         self.meta_ = LogisticRegression().fit(_logit(self.oof_), target)

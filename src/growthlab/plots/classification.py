@@ -133,8 +133,13 @@ def lift_by_decile_figure(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def calibration_figure(y_true: ArrayLike, y_score: ArrayLike, n_bins: int = 10) -> Figure:
-    """Reliability diagram on quantile bins, with the score histogram underneath."""
+def calibration_figure(
+    y_true: ArrayLike, y_score: ArrayLike, n_bins: int = 10, before: ArrayLike | None = None
+) -> Figure:
+    """Reliability diagram on quantile bins, with the score histogram underneath.
+
+    `before`: the same model's scores before calibration, drawn for comparison.
+    """
     labels, scores = check_binary(y_true, y_score, "calibration_figure")
     if scores.min() < 0.0 or scores.max() > 1.0:
         raise UserError("calibration_figure needs probabilities in [0, 1]; use predict_proba")
@@ -144,8 +149,29 @@ def calibration_figure(y_true: ArrayLike, y_score: ArrayLike, n_bins: int = 10) 
     fig = Figure(figsize=(6, 6.5), layout="constrained")
     ax, hist = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     ax.plot([0, 1], [0, 1], color=_REFERENCE, ls=":", label="perfectly calibrated")
+    if before is not None:
+        raw_observed, raw_predicted = calibration_curve(
+            labels,
+            np.clip(np.asarray(before, dtype=float), 0, 1),
+            n_bins=n_bins,
+            strategy="quantile",
+        )
+        ax.plot(
+            raw_predicted,
+            raw_observed,
+            marker="s",
+            color=_REFERENCE,
+            lw=1.5,
+            label="before calibration",
+        )
+    label = "after calibration" if before is not None else "model"
     ax.plot(
-        predicted, observed, marker="o", color=_MODEL, lw=2, label=f"model ({n_bins} quantile bins)"
+        predicted,
+        observed,
+        marker="o",
+        color=_MODEL,
+        lw=2,
+        label=f"{label} ({n_bins} quantile bins)",
     )
     ax.set(
         title="Calibration: predicted vs observed conversion rate",

@@ -15,6 +15,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics.classification import binary_metrics, decile_table
+from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
 from growthlab.tasks import Evaluation, Part, Prepared
@@ -40,8 +41,13 @@ class LeadScoring:
         cv_below_rows: int = 20_000,
         cv_folds: int = 5,
         cv_repeats: int = 1,
+        calibration: str = "none",
         seed: int = 0,
     ) -> None:
+        if calibration not in ("none", "auto", "isotonic", "sigmoid"):
+            raise UserError(
+                f"task.calibration={calibration!r}; use none, auto, isotonic or sigmoid"
+            )
         self.name = name
         self.valid_size = valid_size
         self.test_size = test_size
@@ -51,21 +57,28 @@ class LeadScoring:
         self.cv_below_rows = cv_below_rows
         self.cv_folds = cv_folds
         self.cv_repeats = cv_repeats
+        self.calibration = calibration
         self.seed = seed
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
         if frame.empty:
             raise UserError("the dataset has no rows; check dataset.path or the query behind it")
         if not columns.target:
-            raise UserError("lead scoring needs a label: set dataset.columns.target")
+            raise UserError(f"{self.name} needs a label: set dataset.columns.target")
         columns.check(frame, "the data")
         y = binary_target(frame[columns.target], columns.positive_label)
         if len(y) < MIN_ROWS:
-            raise UserError(f"only {len(y)} rows; lead scoring needs at least {MIN_ROWS}")
+            raise UserError(f"only {len(y)} rows; {self.name} needs at least {MIN_ROWS}")
         if columns.time:
             positions = out_of_time_split(frame[columns.time], self.valid_size, self.test_size)
         else:
             positions = stratified_split(y, self.valid_size, self.test_size, self.seed)
+        return self.assemble(frame, columns, y, positions)
+
+    def assemble(
+        self, frame: pd.DataFrame, columns: Columns, y: np.ndarray, positions: dict[str, np.ndarray]
+    ) -> Prepared:
+        """Parts from row positions per split, refusing a split with a single class."""
         features = columns.features(frame)
         oracle = frame[columns.oracle].to_numpy(dtype=float) if columns.oracle else None
         parts = {}
@@ -95,6 +108,8 @@ class LeadScoring:
     ) -> BaseEstimator:
         """Fit on train; with `report`, pass the validation curve to a tuner as training goes."""
         train, valid = data.parts["train"], data.parts["valid"]
+        if report is None and self.calibration != "none":
+            model = CalibratedModel(model, method=self.calibration, seed=self.seed)
         if report is None:
             return model.fit(train.X, train.y)
         return fit_with_curve(model, train.X, train.y, valid.X, valid.y, report)
@@ -148,7 +163,7 @@ class LeadScoring:
             return lambda y, s: float(average_precision_score(y, s))
         return lambda y, s: self.metrics_of(y, s)[name]
 
-    def baseline_scores(self, y: np.ndarray) -> np.ndarray:
+    def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """The naive model a lead score must beat: everyone gets the base rate."""
         return np.full(len(y), float(np.mean(y)))
 
@@ -182,7 +197,9 @@ class LeadScoring:
             "test_precision_recall": plots.precision_recall_figure(test.y, scores),
             "test_cumulative_gains": plots.gains_figure(test.y, scores),
             "test_lift_by_decile": plots.lift_by_decile_figure(deciles),
-            "test_calibration": plots.calibration_figure(test.y, scores),
+            "test_calibration": plots.calibration_figure(
+                test.y, scores, before=_uncalibrated(model, test.X)
+            ),
             "test_feature_importance": plots.importance_figure(
                 importance["feature"].tolist(),
                 importance["importance"].to_numpy(),
@@ -210,6 +227,10 @@ class LeadScoring:
             }
         )
         return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def _uncalibrated(model: BaseEstimator, X: pd.DataFrame) -> np.ndarray | None:
+    return model.uncalibrated_proba(X)[:, 1] if hasattr(model, "uncalibrated_proba") else None
 
 
 def _rows(part: Part, rows: np.ndarray) -> Part:

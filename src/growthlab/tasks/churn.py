@@ -1,0 +1,155 @@
+"""Churn: which active customers are about to stop buying, and how many are worth an offer.
+
+Two input shapes, one task: a customer table with a churn label (it is then a binary target
+like lead scoring's), or a transaction log (dataset.columns.amount declared), from which
+point-in-time snapshots are built at several cutoffs: features only from events before each
+cutoff, the label "no purchase in the horizon after it". The latest fully observed cutoff is
+the out-of-time test, the one before it the validation split.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from growthlab.data.dataset import Columns
+from growthlab.data.snapshots import CUTOFF, LABEL, build_snapshots, snapshot_cutoffs
+from growthlab.errors import UserError
+from growthlab.metrics.retention import best_contact, value_curve
+from growthlab.plots.retention import value_curve_figure
+from growthlab.tasks import Evaluation, Part, Prepared
+from growthlab.tasks.lead_scoring import LeadScoring
+
+
+class Churn(LeadScoring):
+    """Lead scoring's ranking machinery, with snapshots, a value curve and a recency baseline."""
+
+    def __init__(
+        self,
+        name: str = "churn",
+        horizon_days: int = 90,
+        active_window_days: int = 180,
+        every_days: int = 30,
+        n_cutoffs: int = 6,
+        windows: tuple[int, ...] = (30, 90, 180),
+        value_per_saved_customer: float = 100.0,
+        contact_cost: float = 5.0,
+        save_rate: float = 0.3,
+        recency_column: str = "recency_days",
+        **shared: Any,
+    ) -> None:
+        super().__init__(name=name, **shared)
+        self.horizon_days = horizon_days
+        self.active_window_days = active_window_days
+        self.every_days = every_days
+        self.n_cutoffs = n_cutoffs
+        self.windows = tuple(windows)
+        self.value_per_saved_customer = value_per_saved_customer
+        self.contact_cost = contact_cost
+        self.save_rate = save_rate
+        self.recency_column = recency_column
+        self.log_columns: Columns | None = None  # set when trained on a log: scoring needs it
+
+    def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
+        if not columns.amount:
+            return super().prepare(frame, columns)
+        if frame.empty:
+            raise UserError("the transaction log has no rows; check the dataset")
+        if not (columns.id and columns.time):
+            raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
+        if self.n_cutoffs < 3:
+            raise UserError("task.n_cutoffs must be at least 3: train, valid and test cutoffs")
+        cutoffs = snapshot_cutoffs(
+            frame[columns.time],
+            self.horizon_days,
+            self.every_days,
+            self.n_cutoffs,
+            history_days=max(self.windows),
+        )
+        snapshots = self.snapshots(frame, columns, cutoffs)
+        self.log_columns = columns
+        # Out of time by cutoff: the latest is the test, the one before it validates.
+        cut = snapshots[CUTOFF].to_numpy()
+        positions = {
+            "train": np.flatnonzero(cut < cutoffs[-2].to_datetime64()),
+            "valid": np.flatnonzero(cut == cutoffs[-2].to_datetime64()),
+            "test": np.flatnonzero(cut == cutoffs[-1].to_datetime64()),
+        }
+        roles = Columns(id=columns.id, target=LABEL, time=CUTOFF)
+        data = self.assemble(snapshots, roles, snapshots[LABEL].to_numpy(), positions)
+        data.info.update(
+            {
+                "split": "out_of_time_cutoffs",
+                "cutoffs": ",".join(f"{c:%Y-%m-%d}" for c in cutoffs),
+                "horizon_days": self.horizon_days,
+            }
+        )
+        return data
+
+    def snapshots(
+        self, log: pd.DataFrame, columns: Columns, cutoffs: list[Any], labels: bool = True
+    ) -> pd.DataFrame:
+        """Point-in-time rows per (customer, cutoff): features before it, label after it."""
+        return build_snapshots(
+            log,
+            cutoffs,
+            id_col=columns.id,
+            time_col=columns.time,
+            amount_col=columns.amount,
+            channel_col=columns.channel,
+            horizon_days=self.horizon_days,
+            active_window_days=self.active_window_days,
+            windows=self.windows,
+            labels=labels,
+        )
+
+    def table_from_log(self, log: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+        """The customer table the model scores: snapshot features of active customers at cutoff."""
+        if self.log_columns is None:
+            raise UserError(
+                "this churn model was trained on a customer table, not a log: "
+                "score a customer table (leave CUTOFF unset)"
+            )
+        columns = self.log_columns
+        missing = [c for c in (columns.id, columns.time, columns.amount) if c not in log]
+        if missing:
+            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
+        log = log.assign(**{columns.time: pd.to_datetime(log[columns.time])})
+        return self.snapshots(log, columns, [pd.Timestamp(cutoff)], labels=False)
+
+    def metric_names(self) -> list[str]:
+        return [*super().metric_names(), "best_contact_fraction", "best_contact_value"]
+
+    def metrics_of(self, y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+        metrics = super().metrics_of(y, scores)
+        fraction, value = best_contact(self.value_curve(y, scores))
+        return {**metrics, "best_contact_fraction": fraction, "best_contact_value": value}
+
+    def value_curve(self, y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+        return value_curve(
+            y, scores, self.value_per_saved_customer, self.contact_cost, self.save_rate
+        )
+
+    def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
+        """The rule a churn model must beat: the longer since the last purchase, the riskier."""
+        if X is not None and self.recency_column in X:
+            recency = pd.to_numeric(X[self.recency_column], errors="coerce").to_numpy(float)
+            return np.nan_to_num(
+                recency, nan=np.nanmax(recency) if np.isfinite(recency).any() else 0
+            )
+        return super().baseline_scores(y, X)
+
+    def evaluate(
+        self, model: BaseEstimator, data: Prepared, splits: tuple[str, ...] = ("valid", "test")
+    ) -> Evaluation:
+        result = super().evaluate(model, data, splits)
+        test: Part = data.parts["test"]
+        scores = self.predict_frame(model, test.X)["score"].to_numpy()
+        curve = self.value_curve(test.y, scores)
+        fraction, value = best_contact(curve)
+        result.tables["test_value_curve"] = curve
+        result.figures["test_retention_value"] = value_curve_figure(curve, fraction, value)
+        return result

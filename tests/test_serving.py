@@ -1,0 +1,154 @@
+"""`make serve`: the champion behind `mlflow models serve` scores like the batch scorer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from growthlab import handoff
+from growthlab.data.simulator import MarketingSimulator
+from growthlab.runner import run
+from tests.conftest import compose_config, store_overrides
+
+pytestmark = pytest.mark.slow
+
+NAME = "lead_scoring-simulated_leads"
+SMALL = [
+    "dataset.n_rows=4000",
+    "model.n_estimators=30",
+    "task.importance_rows=300",
+    "model.n_jobs=1",
+]
+BIN = Path(sys.executable).parent
+READY_SECONDS = 90
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("serving")
+    run(compose_config([*SMALL, *store_overrides(store)]))
+    handoff.promote(
+        compose_config(["command=promote", "registry.gate.resamples=100", f"store={store}"])
+    )
+    return store
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`make serve` for the tmp store; always stopped, with everything it started."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db",
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # it execs uvicorn via bash
+    }
+    command = [
+        str(BIN / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        f"models:/{NAME}@champion",
+        "--env-manager",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"no answer on /ping in {READY_SECONDS}s:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's own process group (bash, uvicorn and its workers), then KILL."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=20)
+
+
+def invoke(url: str, frame: pd.DataFrame) -> list[dict[str, float]]:
+    """POST rows as the CRM would: dataframe_split JSON, NaN as null, dates as ISO text."""
+    split = frame.to_json(orient="split", index=False, date_format="iso")
+    body = json.dumps({"dataframe_split": json.loads(split)}).encode()
+    request = urllib.request.Request(
+        f"{url}/invocations", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return json.loads(answer.read())["predictions"]
+
+
+def test_served_scores_equal_batch_scores(server: str, store: Path, tmp_path: Path) -> None:
+    leads = MarketingSimulator(11).leads(400).drop(columns=["converted", "p_convert"])
+    assert leads["company_size"].isna().any() and leads["job_seniority"].isna().any()
+    payload = json.loads(leads.to_json(orient="split", index=False, date_format="iso"))
+    assert any(row[leads.columns.get_loc("company_size")] is None for row in payload["data"])
+
+    source, target = tmp_path / "leads.csv", tmp_path / "scores.parquet"
+    leads.to_csv(source, index=False)
+    handoff.score(
+        compose_config(
+            [
+                "command=score",
+                f"store={store}",
+                f"registry.scoring.input={source}",
+                f"registry.scoring.output={target}",
+            ]
+        )
+    )
+    batch = pd.read_parquet(target)["score"].to_numpy(dtype=float)
+
+    predictions = invoke(server, leads)
+    assert len(predictions) == len(leads)
+    served = np.array([row["score"] for row in predictions])
+    np.testing.assert_allclose(served, batch, rtol=1e-6)
+    assert 0 < served.min() < served.max() < 1
+
+
+def test_server_answers_a_single_row(server: str) -> None:
+    one = MarketingSimulator(12).leads(1).drop(columns=["converted", "p_convert", "email"])
+    predictions = invoke(server, one)
+    assert len(predictions) == 1 and 0 < predictions[0]["score"] < 1
