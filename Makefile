@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXP ?= lead_scoring_xgboost
+EXP ?= lead_scoring_ensemble
 ARGS ?=
 STORE := $(CURDIR)/mlruns
 HOST ?= 127.0.0.1
@@ -37,9 +37,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install growthlab with its test tools
 
-demo: $(STAMP) ## simulate leads, tune (short study) and train lead scoring, log it all to ./mlruns
-	$(BIN)/python -m growthlab experiments=lead_scoring_xgboost tuner=tpe tuner.n_trials=12 \
-	  tuner.timeout=120 $(ARGS)
+demo: $(STAMP) ## simulate leads, tune the default ensemble briefly, log and register it in ./mlruns
+	$(BIN)/python -m growthlab experiments=lead_scoring_ensemble $(ARGS)
 	@echo "Browse the run: make ui   (MLflow UI on http://$(HOST):$(PORT))"
 
 train: $(STAMP) ## train one experiment: make train EXP=lead_scoring_xgboost ARGS="model.max_depth=4"
