@@ -260,3 +260,23 @@ def test_builds_from_the_hydra_config_fits_and_pickles() -> None:
 
     restored = cloudpickle.loads(cloudpickle.dumps(model))
     np.testing.assert_allclose(restored.predict_proba(X.head(200))[:, 1], proba)
+
+
+def test_ensemble_run_logs_member_scores_and_weights(tmp_path) -> None:  # noqa: ANN001
+    from growthlab.runner import run
+    from tests.conftest import compose_config
+
+    result = run(
+        compose_config(
+            [
+                "model=ensemble",
+                "dataset.n_rows=3000",
+                "task.importance_rows=300",
+                "registry.register=false",
+                f"store={tmp_path}",
+            ]
+        )
+    )
+    for member in ("logistic_regression", "xgboost"):
+        assert 0.5 < result.metrics[f"member_{member}_oof_roc_auc"] <= 1
+        assert 0 <= result.metrics[f"member_{member}_weight"] <= 1

@@ -31,6 +31,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, OmegaConf
 from optuna.trial import TrialState
 
+from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
 from growthlab.runner import RunResult, run
@@ -321,6 +322,45 @@ def test_parse_space_catches_what_optuna_would_refuse(case: str) -> None:
             param.suggest(trial)
 
 
+TUNER_MISTAKES = {
+    "grid sampler": (["tuner.sampler=grid"], "tuner.sampler='grid' is unknown"),
+    "unknown pruner": (["tuner.pruner=sometimes"], "tuner.pruner='sometimes' is unknown"),
+    "direction": (["tuner.direction=up"], "tuner.direction='up'"),
+    "role": (["tuner.role=boss"], "tuner.role='boss'"),
+    "no trials": (["tuner.n_trials=0"], "tuner.n_trials"),
+    "no workers": (["tuner.n_workers=0"], "tuner.n_workers"),
+}
+
+
+@pytest.mark.parametrize("case", TUNER_MISTAKES)
+def test_tuner_setting_mistakes_are_user_errors(case: str) -> None:
+    overrides, hint = TUNER_MISTAKES[case]
+    cfg = compose_config(["tuner=tpe", *overrides])
+    with pytest.raises(UserError) as caught:
+        build(cfg.tuner, "tuner")
+    assert hint in str(caught.value)
+
+
+def test_unknown_metric_names_the_known_ones() -> None:
+    cfg = compose_config(["tuner=tpe", "tuner.metric=valid_nonsense"])
+    task, tuner = build(cfg.task, "task"), build(cfg.tuner, "tuner")
+    with pytest.raises(UserError) as caught:
+        tuner.objective(task.metric_names(), task.objective, task.minimized)
+    assert "tuner.metric='valid_nonsense'" in str(caught.value)
+    assert "valid_roc_auc" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("metric", "direction"),
+    [(None, "maximize"), ("valid_log_loss", "minimize"), ("valid_lift_at_10pct", "maximize")],
+)
+def test_objective_metric_and_direction(metric: str | None, direction: str) -> None:
+    cfg = compose_config(["tuner=tpe", f"tuner.metric={metric or 'null'}"])
+    task, tuner = build(cfg.task, "task"), build(cfg.tuner, "tuner")
+    chosen = tuner.objective(task.metric_names(), task.objective, task.minimized)
+    assert chosen == (metric or "valid_roc_auc", direction)
+
+
 # ------------------------------------------------------------- 2. the same through the CLI
 
 CLI_SPACE_MISTAKES = {
@@ -335,8 +375,6 @@ CLI_SPACE_MISTAKES = {
 CLI_TUNER_MISTAKES = {
     "unknown metric": (["tuner.metric=valid_nonsense"], "valid_roc_auc"),
     "grid sampler": (["tuner.sampler=grid"], "'grid'"),
-    "unknown pruner": (["tuner.pruner=sometimes"], "median"),
-    "no trials": (["tuner.n_trials=0"], "tuner.n_trials"),
 }
 
 
@@ -373,6 +411,7 @@ def test_cli_tuning_mistake_is_one_line_before_any_run(
     assert trials_in_store(store) == 0  # and no Optuna trial
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="BUG tuning.parse_space does not check step: Optuna's ValueError escapes the first "

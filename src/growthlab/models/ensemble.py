@@ -111,6 +111,12 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         self.members_ = {name: clone(member).fit(X, target) for name, member in named}
         return self
 
+    def diagnostics(self) -> dict[str, float]:
+        """Per member: out-of-fold ROC AUC and weight, so a run shows why the blend won."""
+        found = {f"member_{k}_oof_roc_auc": v for k, v in self.member_scores_.items()}
+        found.update({f"member_{k}_weight": v for k, v in self.weights_.items()})
+        return found
+
     def blended_score(self, X: Any) -> np.ndarray:
         """The combined score before it becomes a probability: mean percentile or meta logit."""
         check_is_fitted(self, "members_")

@@ -15,6 +15,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics.classification import binary_metrics, decile_table
+from growthlab.models import diagnostics
 from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
@@ -187,6 +188,7 @@ class LeadScoring:
         for split in splits:
             metrics = self.score(model, data.parts[split])
             result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+        result.metrics.update(diagnostics(model))
         test = data.parts["test"]
         scores = self.predict_frame(model, test.X)["score"].to_numpy()
         deciles = decile_table(test.y, scores)

@@ -1,0 +1,428 @@
+"""Small tables: test ROC AUC of XGBoost defaults, logistic regression, tuned XGBoost and the
+default ensemble, side by side in one run, with 95 % paired bootstrap intervals and wall times.
+
+For each dataset, in this process, one configuration after the other, each through growthlab's
+own runner (``growthlab.runner.run(compose(...))``) with a fresh temporary store and
+``registry.register=false``:
+
+* ``xgboost_defaults``: ``model=xgboost`` with its parameters reset to XGBoost's library defaults
+  (100 trees, depth 6, eta 0.3, no row or column sampling, min_child_weight 1, lambda 1; the
+  project's native-category settings kept), fitted once on train;
+* ``logistic_regression``: ``model=logistic_regression``, fitted once on train;
+* ``xgboost_tuned``: ``model=xgboost tuner=tpe tuner.timeout=BUDGET tuner.n_trials=200``;
+* ``ensemble``: ``experiments=lead_scoring_ensemble`` (the default) with ``tuner.timeout=BUDGET``;
+  for the telecom table the same experiment with ``dataset=telecom_churn task=churn``.
+
+Datasets: the telecom churn customer table (``../shared/data/telecom_churn_mlc.csv``, 5,000 rows,
+label churn == "yes", stratified split) and 5,000 simulated leads (``dataset.n_rows=5000``,
+out-of-time split on created_at). Below ``task.cv_below_rows`` a tuning trial is scored by
+stratified k-fold on train + valid; a tuned configuration is then refitted on train + valid,
+an untuned one stays fitted on train alone (the "fit rows" column says which; ``--same-rows``
+gives the untuned ones a one-trial study with an empty search space, so they are refitted on
+train + valid too).
+
+Per configuration: test ROC AUC (``RunResult.metrics["test_roc_auc"]``), the paired bootstrap
+difference of test AUC (1000 resamples of the same test rows, ``growthlab.metrics.bootstrap``)
+against the best single model (highest test AUC of the first three) and against XGBoost
+defaults, wall seconds of ``run()``, this process's CPU seconds, "others' CPU" (what other
+processes used meanwhile, from /proc/stat: the machine is shared, compare rows where it is
+small) and the 1-minute load average at the end. Target: the ensemble at least as good as the
+best single model within noise (interval of ensemble - best reaches 0) and clearly better than
+XGBoost defaults (interval of ensemble - defaults above 0). The ensemble's diagnostics follow:
+member weights, OOF and test AUC per member, trials within the budget and the best params.
+
+    python benchmarks/small_tables.py [--budget 60] [--skip-telecom] [--same-rows] [--demo]
+        [--variant LABEL "override override ..."]...
+
+``--variant`` adds an ensemble row with extra overrides (a proposed config change, tried without
+editing conf/). ``--demo`` also times ``python -m growthlab experiments=lead_scoring_ensemble
+store=<tmp>`` as a child process (wall, CPU from wait4, load average before and after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+import growthlab.cli  # noqa: F401  (registers the growthlab_root resolver)
+from growthlab.metrics.bootstrap import Difference, paired_difference
+from growthlab.paths import CONF_DIR, ROOT
+
+TELECOM_CSV = ROOT.parent / "shared" / "data" / "telecom_churn_mlc.csv"
+EXPERIMENT = "lead_scoring_ensemble"
+DATASETS = {
+    "telecom": ["dataset=telecom_churn", "task=churn"],
+    "leads": ["dataset=simulated_leads", "dataset.n_rows=5000", "task=lead_scoring"],
+}
+XGBOOST_LIBRARY_DEFAULTS = [
+    "model.n_estimators=100", "model.max_depth=6", "model.learning_rate=0.3",
+    "model.subsample=1", "model.colsample_bytree=1", "model.min_child_weight=1",
+    "model.reg_lambda=1",
+]  # fmt: skip
+SINGLES = ("xgboost_defaults", "logistic_regression", "xgboost_tuned")
+
+
+@dataclass
+class Row:
+    """One configuration's run: its test scores, costs and (when tuned) its study."""
+
+    name: str
+    overrides: list[str]
+    test_auc: float
+    scores: np.ndarray
+    y_test: np.ndarray
+    fit_rows: int
+    wall: float
+    cpu: float
+    others_cpu: float
+    load: float
+    trials: dict[str, int] = field(default_factory=dict)
+    tuning_seconds: float = float("nan")
+    best_valid: float = float("nan")
+    best_params: dict[str, Any] = field(default_factory=dict)
+    ensemble: dict[str, Any] | None = None
+
+
+def compose(overrides: list[str]) -> Any:
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        return hydra_compose("config", overrides=overrides)
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds all processes have used since boot (every field of /proc/stat but idle)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def configurations(
+    dataset: str, budget: float, same_rows: bool, variants: list[tuple[str, str]]
+) -> list[tuple[str, list[str]]]:
+    base = DATASETS[dataset]
+    tag = f"bench-small-{dataset}-{os.getpid()}"
+    # One trial of an empty search space: no tuning, but the runner's refit on train + valid.
+    refit = ["tuner=tpe", "~search_space", "tuner.n_trials=1"]
+    tuned = ["tuner=tpe", f"tuner.timeout={budget:g}"]
+    ensemble = [f"experiments={EXPERIMENT}", *base, *tuned]
+    configs = [
+        ("xgboost_defaults", [*base, "model=xgboost", *XGBOOST_LIBRARY_DEFAULTS]),
+        ("logistic_regression", [*base, "model=logistic_regression"]),
+        ("xgboost_tuned", [*base, "model=xgboost", *tuned, "tuner.n_trials=200"]),
+        ("ensemble", ensemble),
+    ]
+    if same_rows:
+        configs[:2] = [(name, [*overrides, *refit]) for name, overrides in configs[:2]]
+    configs += [(label, [*ensemble, *shlex.split(extra)]) for label, extra in variants]
+    named = []
+    for name, overrides in configs:
+        if any(o.startswith("tuner=") for o in overrides) and not any(
+            o.startswith("tuner.study_name=") for o in overrides
+        ):
+            overrides = [*overrides, f"tuner.study_name={tag}-{name}"]
+        named.append((name, overrides))
+    return named
+
+
+def run_one(name: str, overrides: list[str], verbose: bool) -> Row:
+    """The runner in this process with a fresh store; its study is read before the store goes."""
+    from growthlab.runner import run
+
+    with tempfile.TemporaryDirectory(prefix="growthlab-small-") as store:
+        full = [
+            *overrides, f"store={store}", "registry.register=false", f"run_name=bench-{name}",
+        ]  # fmt: skip
+        cfg = compose(full)
+        if cfg.tuner.sampler != "none":
+            cfg.tuner.progress = False
+        busy, cpu, started = busy_cpu_seconds(), time.process_time(), time.perf_counter()
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(sys.stdout if verbose else printed):
+            result = run(cfg)
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        others = max(busy_cpu_seconds() - busy - cpu, 0.0)
+        assert result is not None
+        test = result.data.parts["test"]
+        scores = result.model.predict_proba(test.X)[:, 1]
+        auc = float(result.metrics["test_roc_auc"])
+        check = float(roc_auc_score(test.y, scores))
+        if abs(check - auc) > 1e-9:
+            raise SystemExit(f"{name}: rescored test AUC {check} differs from the run's {auc}")
+        row = Row(
+            name=name,
+            overrides=overrides,
+            test_auc=auc,
+            scores=scores,
+            y_test=np.asarray(test.y),
+            fit_rows=len(result.data.parts["train"].y),
+            wall=wall,
+            cpu=cpu,
+            others_cpu=others,
+            load=os.getloadavg()[0],
+        )
+        if cfg.tuner.sampler != "none":
+            read_study(row, cfg, result.metrics)
+        model = find_ensemble(result.model)
+        if model is not None:
+            row.ensemble = describe_ensemble(model, cfg, test)
+    return row
+
+
+def read_study(row: Row, cfg: Any, metrics: dict[str, float]) -> None:
+    import optuna
+
+    study = optuna.load_study(study_name=cfg.tuner.study_name, storage=cfg.tuner.storage)
+    trials = study.get_trials(deepcopy=False)
+    row.trials = {
+        state: int(metrics.get(f"trials_{state}", 0)) for state in ("complete", "pruned", "fail")
+    }
+    done = [t for t in trials if t.datetime_start and t.datetime_complete]
+    if done:
+        first = min(t.datetime_start for t in done)
+        row.tuning_seconds = (max(t.datetime_complete for t in done) - first).total_seconds()
+    row.best_valid = float(metrics.get("best_valid_roc_auc", float("nan")))
+    row.best_params = dict(study.best_params)
+
+
+def find_ensemble(model: Any) -> Any:
+    """The fitted Ensemble inside the run's pipeline (or its calibration wrapper), if any."""
+    from growthlab.models.ensemble import Ensemble
+
+    seen = model
+    for _ in range(4):
+        if isinstance(seen, Ensemble):
+            return seen
+        if hasattr(seen, "named_steps"):
+            seen = seen.named_steps["model"]
+        elif hasattr(seen, "estimator_"):
+            seen = seen.estimator_
+        else:
+            return None
+    return None
+
+
+def describe_ensemble(model: Any, cfg: Any, test: Any) -> dict[str, Any]:
+    members_test = {
+        name: float(roc_auc_score(test.y, member.predict_proba(test.X)[:, 1]))
+        for name, member in model.members_.items()
+    }
+    return {
+        "method": model.method,
+        "weights_setting": model.weights,
+        "cv": model.cv,
+        "weights": dict(model.weights_),
+        "oof_auc": dict(model.member_scores_),
+        "test_auc": members_test,
+        "task_cv": f"{cfg.task.cv_folds}x{cfg.task.cv_repeats} folds below "
+        f"{cfg.task.cv_below_rows} rows",
+        "n_trials": int(cfg.tuner.n_trials),
+        "timeout": cfg.tuner.timeout,
+        "pruner": f"{cfg.tuner.pruner} (warmup {cfg.tuner.warmup_steps})",
+    }
+
+
+def interval(d: Difference | None) -> str:
+    if d is None:
+        return f"{'-':>27}"
+    return f"{d.value:+.4f} [{d.low:+.4f}, {d.high:+.4f}]"
+
+
+def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
+    def auc(y: np.ndarray, s: np.ndarray) -> float:
+        return float(roc_auc_score(y, s))
+
+    y = rows[0].y_test
+    for r in rows:
+        if len(r.y_test) != len(y) or not np.array_equal(r.y_test, y):
+            raise SystemExit(f"{r.name}: its test rows differ from {rows[0].name}'s; cannot pair")
+    by_name = {r.name: r for r in rows}
+    singles = [by_name[n] for n in SINGLES if n in by_name]
+    best = max(singles, key=lambda r: r.test_auc) if singles else None
+    default = by_name.get("xgboost_defaults")
+
+    def diff(ref: Row | None, r: Row) -> Difference | None:
+        if ref is None or ref is r:
+            return None
+        return paired_difference(y, ref.scores, r.scores, auc, resamples=resamples, seed=seed)
+
+    lines = [
+        title,
+        f"{'configuration':22} {'test AUC':>8}  {'- best single [95% CI]':>27}  "
+        f"{'- XGB defaults [95% CI]':>27}  {'wall s':>6} {'CPU s':>6} {'others':>6} "
+        f"{'load':>4}  {'fit rows':>8}  {'trials c/p/f':>12} {'best valid':>10}",
+    ]
+    diffs: dict[str, tuple[Difference | None, Difference | None]] = {}
+    for r in rows:
+        d_best, d_default = diff(best, r), diff(default, r)
+        diffs[r.name] = (d_best, d_default)
+        trials = "/".join(str(r.trials[k]) for k in ("complete", "pruned", "fail"))
+        mark = "*" if r is best else " "
+        lines.append(
+            f"{r.name + mark:22} {r.test_auc:8.4f}  {interval(d_best)}  {interval(d_default)}  "
+            f"{r.wall:6.1f} {r.cpu:6.1f} {r.others_cpu:6.1f} {r.load:4.1f}  {r.fit_rows:8d}  "
+            f"{trials if r.trials else '-':>12} "
+            f"{'-' if np.isnan(r.best_valid) else f'{r.best_valid:.4f}':>10}"
+        )
+    lines.append(
+        f"* best single model. Test rows {len(y)}, base rate {y.mean():.3f}; {resamples} paired "
+        "bootstrap resamples; difference = row - reference. others = CPU s other processes used "
+        "meanwhile; load = 1-min load average at the end (2 cores)."
+    )
+    for r in rows:
+        if r.name in SINGLES or best is None or default is None:
+            continue
+        d_best, d_default = diffs[r.name]
+        assert d_best is not None and d_default is not None
+        within = d_best.high >= 0
+        clearly = d_default.low > 0
+        lines.append(
+            f"target {r.name}: >= best single ({best.name}) within noise: "
+            f"{'met' if within else 'MISSED'} (upper {d_best.high:+.4f}); clearly better than "
+            f"XGB defaults: {'met' if clearly else 'MISSED'} (lower {d_default.low:+.4f})"
+        )
+    for r in rows:
+        if r.trials:
+            params = ", ".join(f"{k.rsplit('.', 1)[-1]}={fmt(v)}" for k, v in r.best_params.items())
+            lines.append(
+                f"  {r.name}: {sum(r.trials.values())} trials in {r.tuning_seconds:.0f} s of "
+                f"tuning; best: {params}"
+            )
+        if r.ensemble:
+            e = r.ensemble
+            members = "; ".join(
+                f"{n} weight {e['weights'][n]:.2f}, OOF {e['oof_auc'][n]:.4f}, "
+                f"test {e['test_auc'][n]:.4f}"
+                for n in e["weights"]
+            )
+            lines.append(
+                f"  {r.name}: {e['method']} (weights={e['weights_setting']}, cv={e['cv']}); "
+                f"{members}"
+            )
+            lines.append(
+                f"  {r.name}: tuner n_trials={e['n_trials']} timeout={e['timeout']} pruner "
+                f"{e['pruner']}; trials scored by {e['task_cv']}"
+            )
+    return "\n".join(lines)
+
+
+def fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def time_demo() -> str:
+    """The demo as a child process: wall, its CPU (user + sys, wait4), load before and after."""
+    with tempfile.TemporaryDirectory(prefix="growthlab-demo-") as store:
+        command = [sys.executable, "-m", "growthlab", f"experiments={EXPERIMENT}", f"store={store}"]
+        log = Path(store) / "demo.log"
+        load_before = os.getloadavg()
+        with log.open("wb") as out:
+            busy, started = busy_cpu_seconds(), time.perf_counter()
+            child = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(child.pid, 0)
+            wall, busy = time.perf_counter() - started, busy_cpu_seconds() - busy
+        load_after = os.getloadavg()
+        text = log.read_text(errors="replace")
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"{' '.join(command)} failed:\n{text[-3000:]}")
+        cpu = usage.ru_utime + usage.ru_stime
+        summary = [line for line in text.splitlines() if "test_roc_auc=" in line]
+        timeout = [line.split(" INFO ")[-1] for line in text.splitlines() if "timeout" in line]
+        fitted = [line.split(" INFO ")[-1] for line in text.splitlines() if "fitted" in line]
+    return "\n".join(
+        [
+            f"demo: {' '.join(command[1:3])} store=<tmp>",
+            f"  wall {wall:.1f} s, CPU {cpu:.1f} s (user {usage.ru_utime:.1f} + sys "
+            f"{usage.ru_stime:.1f}), CPU/wall {cpu / wall:.2f}, peak RSS "
+            f"{usage.ru_maxrss / 1024:.0f} MB, others' CPU {max(busy - cpu, 0):.1f} s",
+            f"  load average before {fmt3(load_before)}, after {fmt3(load_after)} (2 cores)",
+            *(f"  {line.strip()}" for line in [*timeout, *fitted, *summary]),
+        ]
+    )
+
+
+def fmt3(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{v:.2f}" for v in load)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per tuned config")
+    parser.add_argument("--skip-telecom", action="store_true")
+    parser.add_argument("--skip-leads", action="store_true")
+    parser.add_argument(
+        "--same-rows", action="store_true", help="refit the untuned configs on train + valid too"
+    )
+    parser.add_argument("--only", help="comma-separated configuration names to run (default: all)")
+    parser.add_argument(
+        "--variant", nargs=2, action="append", default=[], metavar=("LABEL", "OVERRIDES"),
+        help="an extra ensemble row with these space-separated Hydra overrides",
+    )  # fmt: skip
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--demo", action="store_true", help="also time the demo process")
+    parser.add_argument("--verbose", action="store_true", help="show the runner's own output")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%X")
+    logging.getLogger("growthlab").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if not args.verbose:
+        warnings.simplefilter("ignore")
+
+    datasets = []
+    if not args.skip_telecom:
+        if TELECOM_CSV.is_file():
+            datasets.append("telecom")
+        else:
+            print(f"skipping telecom: {TELECOM_CSV} is absent")
+    if not args.skip_leads:
+        datasets.append("leads")
+    only = set(args.only.split(",")) if args.only else None
+
+    import growthlab.tracking  # noqa: F401  (mlflow's import is paid here, not by the first row)
+
+    print(
+        f"budget {args.budget:g} s per tuned configuration; cpus {os.cpu_count()}; "
+        f"load average {fmt3(os.getloadavg())}",
+        flush=True,
+    )
+    tables = []
+    for dataset in datasets:
+        rows = []
+        for name, overrides in configurations(
+            dataset, args.budget, args.same_rows, [tuple(v) for v in args.variant]
+        ):
+            if only and name not in only:
+                continue
+            row = run_one(name, overrides, args.verbose)
+            print(
+                f"{dataset} {name}: test AUC {row.test_auc:.4f}, {row.wall:.1f} s "
+                f"(load {row.load:.1f})  [{' '.join(overrides)}]",
+                flush=True,
+            )
+            rows.append(row)
+        if rows:
+            title = f"\n== {dataset}: {' '.join(DATASETS[dataset])}"
+            tables.append(report(title, rows, args.resamples, args.seed))
+            print(tables[-1], flush=True)
+    if args.demo:
+        print("\n" + time_demo(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
