@@ -119,11 +119,6 @@ def alarm() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: paired_difference loops forever when y has one class (every resample is "
-    "redrawn); it should raise ValueError/UserError up front",
-)
 def test_one_class_labels_raise_instead_of_hanging(alarm: None) -> None:
     y = np.zeros(50, dtype=np.int64)
     scores = np.linspace(0, 1, 50)

@@ -517,11 +517,6 @@ def test_refused_promotion_on_the_command_line(flow: Flow) -> None:
     assert len(tracking.decisions(NAME)) == decisions + 1  # a refusal is a decision too
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: registry.verdict_table always labels the interval '95% interval', "
-    "whatever registry.gate.confidence is",
-)
 def test_verdict_table_names_the_configured_confidence(flow: Flow) -> None:
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer), pytest.raises(UserError):

@@ -174,11 +174,6 @@ def test_text_in_a_numeric_column_is_named_and_no_file_is_left(
     assert not target.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: scoring._boolean says 'a boolean column holds ...' without naming the column "
-    "or the row (scoring.py conform / _boolean)",
-)
 def test_text_in_a_boolean_column_is_named(
     champion: Champion, leads: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -197,23 +192,9 @@ EMPTY = {
     "csv with only a header": lambda leads, path: leads.head(0).to_csv(path, index=False),
     "csv of zero bytes": lambda leads, path: path.write_bytes(b""),
 }
-EMPTY_BUGS = {
-    "csv with only a header": "bug: scoring.score_file raises 'has no rows' after closing the "
-    "writer, outside its try, so the header-only output CSV is left behind",
-    "csv of zero bytes": "bug: scoring.read_chunks lets pandas' EmptyDataError out (a traceback, "
-    "not a UserError)",
-}
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=EMPTY_BUGS[c]))
-        if c in EMPTY_BUGS
-        else c
-        for c in EMPTY
-    ],
-)
+@pytest.mark.parametrize("case", EMPTY)
 def test_empty_input(champion: Champion, leads: pd.DataFrame, tmp_path: Path, case: str) -> None:
     source = tmp_path / ("leads.parquet" if "parquet" in case else "leads.csv")
     EMPTY[case](leads, source)
@@ -254,11 +235,6 @@ def test_missing_input_and_no_paths(champion: Champion, tmp_path: Path) -> None:
     assert not (tmp_path / "scores.csv").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pass-through columns are re-typed by pandas.read_csv, not passed through: a "
-    "zero-padded CRM id loses its zeros and an integer id with one blank becomes '7.0'",
-)
 def test_pass_through_ids_are_written_as_read(
     champion: Champion, leads: pd.DataFrame, tmp_path: Path
 ) -> None:
@@ -275,12 +251,6 @@ def test_pass_through_ids_are_written_as_read(
     assert out["account"].tolist() == written["account"].tolist()  # '7', not '7.0'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: scoring.ChunkWriter casts every Parquet chunk to the first chunk's inferred "
-    "schema; a pass-through text column that is blank in the first CSV chunk is float64 "
-    "there, so the first text value fails (ArrowInvalid, not a UserError)",
-)
 def test_sparse_text_column_csv_to_parquet_in_chunks(
     champion: Champion, leads: pd.DataFrame, tmp_path: Path
 ) -> None:

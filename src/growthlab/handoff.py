@@ -65,7 +65,9 @@ def promote(cfg: DictConfig) -> None:
         f"\n{name}: challenger v{candidate.version} vs champion "
         f"{'v' + current if current else '(none yet)'} on {len(holdout.y)} holdout rows\n"
     )
-    print(registry.verdict_table(checks))
+    print(registry.verdict_table(checks, gate.confidence))
+    if moved:  # the alias first: the history must never show a move that did not happen
+        tracking.set_alias(name, CHAMPION, candidate.version)
     tracking.record_decision(
         name,
         {
@@ -85,7 +87,6 @@ def promote(cfg: DictConfig) -> None:
             f"v{candidate.version} did not pass the gate: @champion stays "
             f'{"v" + current if current else "unset"} (override: FORCE=1 REASON="...")'
         )
-    tracking.set_alias(name, CHAMPION, candidate.version)
     print(f"\n@champion -> v{candidate.version}" + (" (forced)" if reg.force else ""))
 
 

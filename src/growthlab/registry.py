@@ -122,7 +122,7 @@ def passed(checks: list[Check]) -> bool:
     return all(c.passed for c in checks)
 
 
-def verdict_table(checks: list[Check]) -> str:
+def verdict_table(checks: list[Check], confidence: float = 0.95) -> str:
     """The decision as a person reads it: one row per check."""
     header = (
         "check",
@@ -130,7 +130,7 @@ def verdict_table(checks: list[Check]) -> str:
         "reference",
         "challenger",
         "improvement",
-        "95% interval",
+        f"{confidence:.0%} interval",
         "verdict",
     )
     rows = [header]

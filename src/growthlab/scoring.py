@@ -44,7 +44,15 @@ def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) 
                 )
             typed[column] = numbers.astype("float64") if kind in ("double", "float") else numbers
         elif kind == "boolean":
-            typed[column] = values.map(_boolean, na_action="ignore").astype("object")
+            flags = values.map(_boolean, na_action="ignore")
+            bad = flags.isna() & values.notna()
+            if bad.any():
+                row = first_row + int(np.flatnonzero(bad.to_numpy())[0])
+                raise UserError(
+                    f"column {column!r} must be true/false (or 1/0) but row {row + 1} holds "
+                    f"{values[bad].iloc[0]!r}; fix the input file"
+                )
+            typed[column] = flags.astype("object")
         elif kind == "string":
             typed[column] = values.astype("str")  # a code column read as numbers becomes text
         else:
@@ -52,13 +60,14 @@ def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) 
     return pd.DataFrame(typed, index=chunk.index)
 
 
-def _boolean(value: object) -> bool:
+def _boolean(value: object) -> bool | None:
+    """True / False from the usual spellings; None for anything else (reported by conform)."""
     text = str(value).strip().lower()
     if text in ("true", "1", "yes", "1.0"):
         return True
     if text in ("false", "0", "no", "0.0"):
         return False
-    raise UserError(f"a boolean column holds {value!r}; use true/false or 1/0")
+    return None
 
 
 def cut_points(reference: np.ndarray) -> np.ndarray:
@@ -88,19 +97,36 @@ def _check_exists(path: Path) -> None:
 def read_table(path: Path) -> pd.DataFrame:
     """A whole CSV or Parquet file (a transaction log is grouped by customer: read it whole)."""
     _check_exists(path)
-    return pd.read_parquet(path) if path.suffix.lower() == ".parquet" else pd.read_csv(path)
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UserError(f"input file {str(path)!r} is empty: it has no rows") from None
 
 
-def read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """CSV or Parquet in chunks of `rows`, so a file of any size fits in memory."""
+def read_chunks(
+    path: Path, rows: int, as_text: Callable[[str], bool] = lambda column: False
+) -> Iterator[pd.DataFrame]:
+    """CSV or Parquet in chunks of `rows`, so a file of any size fits in memory.
+
+    CSV columns for which as_text(column) holds are read as text, exactly as written: ids that
+    pass through to the output keep their leading zeros, and a column blank in the first chunk
+    keeps one type in every chunk.
+    """
     _check_exists(path)
     if path.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
             yield batch.to_pandas()
-    else:
-        yield from pd.read_csv(path, chunksize=rows)
+        return
+    try:
+        header = pd.read_csv(path, nrows=0).columns
+    except pd.errors.EmptyDataError:
+        raise UserError(f"input file {str(path)!r} is empty: it has no rows") from None
+    text = {c: "str" for c in header if as_text(c)}
+    yield from pd.read_csv(path, chunksize=rows, dtype=text)
 
 
 class ChunkWriter:
@@ -152,7 +178,7 @@ def score_file(
     writer = ChunkWriter(target)
     rows = 0
     try:
-        for chunk in read_chunks(source, chunk_rows):
+        for chunk in read_chunks(source, chunk_rows, as_text=lambda c: c not in schema):
             features = conform(chunk, schema, rows)
             output = predict(features).set_index(chunk.index)
             extra = chunk[[c for c in chunk.columns if c not in schema]]
@@ -163,13 +189,13 @@ def score_file(
             scored["model_version"] = model_version
             writer.write(scored)
             rows += len(chunk)
+        if rows == 0:
+            raise UserError(f"input file {str(source)!r} has no rows")
     except BaseException:
         writer.close()
         target.unlink(missing_ok=True)  # no half-written score file for the CRM to pick up
         raise
     writer.close()
-    if rows == 0:
-        raise UserError(f"input file {str(source)!r} has no rows")
     drift = psi(expected, actual)
     if drift > psi_threshold:
         log.warning(

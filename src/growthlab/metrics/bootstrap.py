@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from growthlab.errors import UserError
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -33,6 +35,8 @@ def paired_difference(
     Resamples with a single class (no metric is defined on them) are drawn again.
     """
     y, scores_a, scores_b = np.asarray(y), np.asarray(scores_a), np.asarray(scores_b)
+    if len(y) == 0 or y.min() == y.max():
+        raise UserError("a paired bootstrap needs both classes among the rows")
     rng = np.random.default_rng(seed)
     diffs = np.empty(resamples)
     done = 0

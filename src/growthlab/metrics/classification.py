@@ -199,3 +199,14 @@ def binary_metrics(
         out["precision_at_capacity"] = precision_at_k(labels, scores, capacity, where=where)
     out["base_rate"] = float(labels.mean())
     return out
+
+
+def rank_auc(y_true: ArrayLike, y_score: ArrayLike) -> float:
+    """ROC AUC from ranks (Mann-Whitney U): sklearn's value, much faster in a bootstrap loop."""
+    from scipy.stats import rankdata
+
+    labels = np.asarray(y_true) == 1
+    ranks = rankdata(np.asarray(y_score, dtype=float))  # ties get their mean rank: counted 1/2
+    positives = int(labels.sum())
+    negatives = len(labels) - positives
+    return float((ranks[labels].sum() - positives * (positives + 1) / 2) / (positives * negatives))

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.inspection import permutation_importance
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
 from growthlab.errors import UserError
-from growthlab.metrics.classification import binary_metrics, decile_table
+from growthlab.metrics.classification import binary_metrics, decile_table, rank_auc
 from growthlab.models import diagnostics
 from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
@@ -159,7 +159,7 @@ class LeadScoring:
     def metric_function(self, name: str) -> Callable[[np.ndarray, np.ndarray], float]:
         """One metric as a function of (y, scores), for bootstrap resamples."""
         if name == "roc_auc":
-            return lambda y, s: float(roc_auc_score(y, s))
+            return rank_auc
         if name == "average_precision":
             return lambda y, s: float(average_precision_score(y, s))
         return lambda y, s: self.metrics_of(y, s)[name]
