@@ -3,7 +3,8 @@
 For each dataset, in this process, one after the other:
 
 * growthlab: the composed config with ``tuner=tpe tuner.timeout=BUDGET`` (Optuna on the valid
-  split, then the best params refitted on train + valid and scored once on test), run through
+  split, or by k-fold on train + valid when the training part is below ``task.cv_below_rows``;
+  then the best params refitted on train + valid and scored once on test), run through
   ``growthlab.runner.run`` with a fresh temporary MLflow store;
 * FLAML: ``AutoML().fit(train + valid, task="classification", metric="roc_auc",
   time_budget=BUDGET)``, which picks its own holdout or cross-validation inside train + valid,
@@ -14,7 +15,12 @@ The split is growthlab's own: out-of-time on ``created_at`` for the simulated le
 ``growthlab.data.split`` and checks it matches the run's. Both systems see the same raw feature
 columns (``Columns.features``; text as pandas categories for FLAML). The difference of test AUCs
 (growthlab - FLAML) gets a 95 % paired bootstrap interval over test rows. Target: growthlab's
-test AUC at least FLAML's minus 0.002.
+test AUC at least FLAML's minus 0.002. "wall s" of growthlab is the whole run (data, tuning, the
+last trial's overrun of the timeout, refit, plots, logging); FLAML's is ``fit`` alone.
+
+On a loaded machine XGBoost's and LightGBM's OpenMP threads spin-wait for each other and a
+trial can take several times longer: the result then depends on ``OMP_WAIT_POLICY`` (printed
+with the table; ``PASSIVE`` avoids the spinning).
 
     pip install -e '.[bench]'      # flaml and lightgbm; never flaml[automl] (it pulls xgboost)
     python benchmarks/flaml_comparison.py [--budget 120] [--rows 50000] [--datasets leads,churn]
@@ -206,7 +212,11 @@ def main() -> None:
         )
         results += [ours, theirs]
 
-    print(f"\nbudget {args.budget:g} s per system; {args.resamples} paired bootstrap resamples")
+    policy = os.environ.get("OMP_WAIT_POLICY", "(unset)")
+    print(
+        f"\nbudget {args.budget:g} s per system; {args.resamples} paired bootstrap resamples; "
+        f"OMP_WAIT_POLICY={policy}"
+    )
     print(f"{'dataset':8} {'system':10} {'wall s':>7} {'trials':>6} {'test AUC':>8}  best")
     for r in results:
         print(

@@ -75,6 +75,9 @@ XGBOOST_LIBRARY_DEFAULTS = [
     "model.reg_lambda=1",
 ]  # fmt: skip
 SINGLES = ("xgboost_defaults", "logistic_regression", "xgboost_tuned")
+# One trial of an empty search space: no tuning, but the runner's refit on train + valid.
+SAME_ROWS = ["tuner=tpe", "~search_space", "tuner.n_trials=1"]
+DEFAULTS_FIRST = "@defaults-first"  # a --variant token: the study's first trial is the config's
 
 
 @dataclass
@@ -92,9 +95,11 @@ class Row:
     others_cpu: float
     load: float
     trials: dict[str, int] = field(default_factory=dict)
+    oracle_auc: float = float("nan")
     tuning_seconds: float = float("nan")
     best_valid: float = float("nan")
     best_params: dict[str, Any] = field(default_factory=dict)
+    best_number: int = -1
     ensemble: dict[str, Any] | None = None
 
 
@@ -114,33 +119,72 @@ def busy_cpu_seconds() -> float:
 
 def configurations(
     dataset: str, budget: float, same_rows: bool, variants: list[tuple[str, str]]
-) -> list[tuple[str, list[str]]]:
+) -> list[tuple[str, list[str], bool]]:
+    """(name, overrides, enqueue the defaults first) per configuration, variants last."""
     base = DATASETS[dataset]
     tag = f"bench-small-{dataset}-{os.getpid()}"
-    # One trial of an empty search space: no tuning, but the runner's refit on train + valid.
-    refit = ["tuner=tpe", "~search_space", "tuner.n_trials=1"]
     tuned = ["tuner=tpe", f"tuner.timeout={budget:g}"]
-    ensemble = [f"experiments={EXPERIMENT}", *base, *tuned]
-    configs = [
-        ("xgboost_defaults", [*base, "model=xgboost", *XGBOOST_LIBRARY_DEFAULTS]),
-        ("logistic_regression", [*base, "model=logistic_regression"]),
-        ("xgboost_tuned", [*base, "model=xgboost", *tuned, "tuner.n_trials=200"]),
-        ("ensemble", ensemble),
-    ]
+    configs = {
+        "xgboost_defaults": [*base, "model=xgboost", *XGBOOST_LIBRARY_DEFAULTS],
+        "logistic_regression": [*base, "model=logistic_regression"],
+        "xgboost_tuned": [*base, "model=xgboost", *tuned, "tuner.n_trials=200"],
+        "ensemble": [f"experiments={EXPERIMENT}", *base, *tuned],
+    }
     if same_rows:
-        configs[:2] = [(name, [*overrides, *refit]) for name, overrides in configs[:2]]
-    configs += [(label, [*ensemble, *shlex.split(extra)]) for label, extra in variants]
-    named = []
-    for name, overrides in configs:
-        if any(o.startswith("tuner=") for o in overrides) and not any(
+        for name in ("xgboost_defaults", "logistic_regression"):
+            configs[name] = [*configs[name], *SAME_ROWS]
+    named = [(name, overrides, False) for name, overrides in configs.items()]
+    for label, extra in variants:
+        tokens = shlex.split(extra)
+        start = next((t.removeprefix("from=") for t in tokens if t.startswith("from=")), "ensemble")
+        if start not in configs:
+            raise SystemExit(f"--variant {label}: from={start}; use one of {', '.join(configs)}")
+        overrides = [t for t in tokens if not t.startswith("from=") and t != DEFAULTS_FIRST]
+        named.append((label, merged(configs[start], overrides), DEFAULTS_FIRST in tokens))
+    studies = []
+    for name, overrides, enqueue in named:
+        if any(o.startswith("tuner=") and o != "tuner=none" for o in overrides) and not any(
             o.startswith("tuner.study_name=") for o in overrides
         ):
             overrides = [*overrides, f"tuner.study_name={tag}-{name}"]
-        named.append((name, overrides))
-    return named
+        studies.append((name, overrides, enqueue))
+    return studies
 
 
-def run_one(name: str, overrides: list[str], verbose: bool) -> Row:
+def merged(base: list[str], extra: list[str]) -> list[str]:
+    """Base overrides with extra ones appended; an extra key replaces the base key and its
+    children (so a variant can say tuner=none, or set a key the base already sets)."""
+
+    def key(override: str) -> str:
+        return override.split("=", 1)[0].lstrip("+~")
+
+    replaced = {key(o) for o in extra}
+    kept = [o for o in base if not any(key(o) == k or key(o).startswith(f"{k}.") for k in replaced)]
+    return [*kept, *extra]
+
+
+def enqueue_defaults(cfg: Any) -> dict[str, Any]:
+    """Make the study's first trial the config's own values of the search-space keys."""
+    import optuna
+    from omegaconf import OmegaConf
+
+    from growthlab import tuning
+    from growthlab.runner import has_key
+
+    space = tuning.parse_space(cfg.get("search_space") or {}, lambda key: has_key(cfg, key))
+    params = {p.key: OmegaConf.select(cfg, p.key) for p in space}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        storage=cfg.tuner.storage,
+        study_name=cfg.tuner.study_name,
+        direction=cfg.tuner.direction or "maximize",
+        load_if_exists=True,
+    )
+    study.enqueue_trial(params)
+    return params
+
+
+def run_one(name: str, overrides: list[str], verbose: bool, enqueue: bool = False) -> Row:
     """The runner in this process with a fresh store; its study is read before the store goes."""
     from growthlab.runner import run
 
@@ -151,6 +195,8 @@ def run_one(name: str, overrides: list[str], verbose: bool) -> Row:
         cfg = compose(full)
         if cfg.tuner.sampler != "none":
             cfg.tuner.progress = False
+            if enqueue and cfg.get("search_space"):
+                enqueue_defaults(cfg)
         busy, cpu, started = busy_cpu_seconds(), time.process_time(), time.perf_counter()
         printed = io.StringIO()
         with contextlib.redirect_stdout(sys.stdout if verbose else printed):
@@ -176,6 +222,7 @@ def run_one(name: str, overrides: list[str], verbose: bool) -> Row:
             cpu=cpu,
             others_cpu=others,
             load=os.getloadavg()[0],
+            oracle_auc=float(result.metrics.get("test_oracle_roc_auc", float("nan"))),
         )
         if cfg.tuner.sampler != "none":
             read_study(row, cfg, result.metrics)
@@ -199,6 +246,7 @@ def read_study(row: Row, cfg: Any, metrics: dict[str, float]) -> None:
         row.tuning_seconds = (max(t.datetime_complete for t in done) - first).total_seconds()
     row.best_valid = float(metrics.get("best_valid_roc_auc", float("nan")))
     row.best_params = dict(study.best_params)
+    row.best_number = study.best_trial.number
 
 
 def find_ensemble(model: Any) -> Any:
@@ -272,21 +320,23 @@ def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
     for r in rows:
         d_best, d_default = diff(best, r), diff(default, r)
         diffs[r.name] = (d_best, d_default)
-        trials = "/".join(str(r.trials[k]) for k in ("complete", "pruned", "fail"))
+        trials = "/".join(str(r.trials[k]) for k in ("complete", "pruned", "fail") if r.trials)
         mark = "*" if r is best else " "
         lines.append(
             f"{r.name + mark:22} {r.test_auc:8.4f}  {interval(d_best)}  {interval(d_default)}  "
             f"{r.wall:6.1f} {r.cpu:6.1f} {r.others_cpu:6.1f} {r.load:4.1f}  {r.fit_rows:8d}  "
-            f"{trials if r.trials else '-':>12} "
+            f"{trials or '-':>12} "
             f"{'-' if np.isnan(r.best_valid) else f'{r.best_valid:.4f}':>10}"
         )
     lines.append(
-        f"* best single model. Test rows {len(y)}, base rate {y.mean():.3f}; {resamples} paired "
+        f"* best single model. Test rows {len(y)}, base rate {y.mean():.3f}"
+        + ("" if np.isnan(rows[0].oracle_auc) else f", oracle AUC {rows[0].oracle_auc:.4f}")
+        + f"; {resamples} paired "
         "bootstrap resamples; difference = row - reference. others = CPU s other processes used "
         "meanwhile; load = 1-min load average at the end (2 cores)."
     )
     for r in rows:
-        if r.name in SINGLES or best is None or default is None:
+        if r.ensemble is None or best is None or default is None:
             continue
         d_best, d_default = diffs[r.name]
         assert d_best is not None and d_default is not None
@@ -302,7 +352,7 @@ def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
             params = ", ".join(f"{k.rsplit('.', 1)[-1]}={fmt(v)}" for k, v in r.best_params.items())
             lines.append(
                 f"  {r.name}: {sum(r.trials.values())} trials in {r.tuning_seconds:.0f} s of "
-                f"tuning; best: {params}"
+                f"tuning; best (trial {r.best_number}): {params or '-'}"
             )
         if r.ensemble:
             e = r.ensemble
@@ -374,6 +424,11 @@ def main() -> None:
         "--variant", nargs=2, action="append", default=[], metavar=("LABEL", "OVERRIDES"),
         help="an extra ensemble row with these space-separated Hydra overrides",
     )  # fmt: skip
+    parser.add_argument(
+        "--enqueue-defaults",
+        action="store_true",
+        help="tuned configs: the config's own values are the study's first trial",
+    )
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--demo", action="store_true", help="also time the demo process")
@@ -404,12 +459,12 @@ def main() -> None:
     tables = []
     for dataset in datasets:
         rows = []
-        for name, overrides in configurations(
+        for name, overrides, enqueue in configurations(
             dataset, args.budget, args.same_rows, [tuple(v) for v in args.variant]
         ):
             if only and name not in only:
                 continue
-            row = run_one(name, overrides, args.verbose)
+            row = run_one(name, overrides, args.verbose, enqueue or args.enqueue_defaults)
             print(
                 f"{dataset} {name}: test AUC {row.test_auc:.4f}, {row.wall:.1f} s "
                 f"(load {row.load:.1f})  [{' '.join(overrides)}]",

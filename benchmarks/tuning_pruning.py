@@ -144,7 +144,10 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for both arms")
     args = parser.parse_args()
     pruners = args.order.split(",")
-    print(f"{args.rows:,} simulated leads, {args.budget:g} s of tuning per arm, {pruners}")
+    print(
+        f"{args.rows:,} simulated leads, {args.budget:g} s of tuning per arm, {pruners}, "
+        f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}"
+    )
     arms = []
     with tempfile.TemporaryDirectory(prefix="growthlab-pruning-") as tmp:
         root = args.keep or Path(tmp)

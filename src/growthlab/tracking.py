@@ -24,6 +24,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from growthlab.errors import UserError
+from growthlab.processes import alive
 
 log = logging.getLogger(__name__)
 # Artifacts here are small and local: MLflow's download progress bars are noise on a terminal.
@@ -183,19 +184,9 @@ def close_orphans(experiment_id: str) -> None:
     )
     for run in runs:
         pid = run.data.tags.get("growthlab.pid")
-        if run.data.tags.get("growthlab.host") == host and pid and not _alive(int(pid)):
+        if run.data.tags.get("growthlab.host") == host and pid and not alive(int(pid)):
             MlflowClient().set_terminated(run.info.run_id, "KILLED")
             log.warning("marked run %s KILLED: its process %s is gone", run.info.run_id, pid)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def absolute_uri(uri: str) -> str:

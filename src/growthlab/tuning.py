@@ -7,8 +7,10 @@ one study. Each trial is a child MLflow run of the run that started the study.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
+import os
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ import optuna
 from optuna.trial import TrialState
 
 from growthlab.errors import UserError
+from growthlab.processes import HOST, alive
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,11 @@ def parse_space(
                 f"{where}: {key!r} is not a model or preprocessing key of this config; "
                 "use a dotted key such as model.max_depth"
             )
+        if not isinstance(spec, Mapping):
+            raise UserError(
+                f"{where}: expected a distribution such as {{type: int, low: 2, high: 8}}, "
+                f"got {spec!r}"
+            )
         spec = dict(spec)
         kind = spec.pop("type", None)
         if kind not in KINDS:
@@ -85,12 +93,18 @@ def parse_space(
             param = Param(key, kind, choices=choices)
         else:
             low, high = spec.pop("low", None), spec.pop("high", None)
-            if low is None or high is None or low > high:
-                raise UserError(f"{where}: needs low <= high (got low={low}, high={high})")
+            if not all(_is_number(v) for v in (low, high)) or low > high:
+                raise UserError(f"{where}: needs numbers low <= high (got low={low}, high={high})")
             log_scale = bool(spec.pop("log", False)) or kind == "log"
             if log_scale and low <= 0:
                 raise UserError(f"{where}: a log distribution needs low > 0 (got {low})")
-            param = Param(key, kind, low, high, log_scale, spec.pop("step", None))
+            step = spec.pop("step", None)
+            if step is not None and (not _is_number(step) or step <= 0 or log_scale):
+                raise UserError(
+                    f"{where}: step must be a positive number and cannot be combined with a "
+                    f"log scale (got step={step}, log={log_scale})"
+                )
+            param = Param(key, kind, low, high, log_scale, step)
         if spec:
             raise UserError(
                 f"{where}: unknown setting {sorted(spec)[0]!r}; "
@@ -98,6 +112,10 @@ def parse_space(
             )
         params.append(param)
     return params
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 class Tuner:
@@ -195,7 +213,29 @@ class Tuner:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)  # a killed process's trials: fail, retry
+        self.fail_orphans(study)
         return study
+
+    def fail_orphans(self, study: optuna.Study) -> None:
+        """Fail (and queue again) RUNNING trials whose process is gone, without waiting for
+        the heartbeat's grace period: a dead process on this host, or a trial that never
+        started beating (killed between Optuna's ask and its first heartbeat)."""
+        grace = 2 * self.heartbeat_seconds
+        now = dt.datetime.now()
+        for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            pid = trial.user_attrs.get("pid")
+            if pid is not None:
+                dead = trial.user_attrs.get("host") == HOST and not alive(int(pid))
+            else:
+                started = trial.datetime_start or now
+                dead = (now - started).total_seconds() > grace
+            if dead:
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # noqa: SLF001
+                if trial.params:
+                    study.enqueue_trial(trial.params, skip_if_exists=False)
+                log.warning(
+                    "trial %d's process is gone: failed it and queued it again", trial.number
+                )
 
     def _storage(self) -> optuna.storages.BaseStorage | None:
         if not self.storage:
@@ -231,12 +271,14 @@ class Tuner:
         started = time.monotonic()
 
         def objective(trial: optuna.Trial) -> float:
+            trial.set_user_attr("host", HOST)
+            trial.set_user_attr("pid", os.getpid())
             _claim(study, trial, self.n_trials)
             return run_trial(trial, space, evaluate, metric, maximize, child_run)
 
         failures = 0
         with self._progress(study) as progress:
-            while _count(study, FINISHED + (TrialState.RUNNING,)) < self.n_trials:
+            while self._busy_or_done(study) < self.n_trials:
                 remaining = (
                     None if self.timeout is None else self.timeout - (time.monotonic() - started)
                 )
@@ -259,6 +301,10 @@ class Tuner:
                         f"{failures} trials in a row failed (see the FAILED child runs); "
                         "narrow the search_space ranges"
                     )
+
+    def _busy_or_done(self, study: optuna.Study) -> int:
+        self.fail_orphans(study)
+        return _count(study, FINISHED + (TrialState.RUNNING,))
 
     def spawn_workers(self, config_yaml: str, folder: Path) -> list[subprocess.Popen[bytes]]:
         """Start n_workers - 1 extra processes on the same study (this process is one)."""
