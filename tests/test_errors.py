@@ -133,8 +133,9 @@ def test_fit_failure_marks_the_run_failed(tmp_path: Path, store: Path) -> None:
     assert run_statuses(store) == ["FAILED"]
 
 
-def test_killed_process_leaves_no_running_run(store: Path) -> None:
-    args = [
+def long_run_args(store: Path) -> list[str]:
+    """A run that takes long enough to be killed while it trains."""
+    return [
         sys.executable,
         "-m",
         "growthlab",
@@ -142,12 +143,20 @@ def test_killed_process_leaves_no_running_run(store: Path) -> None:
         "model.n_estimators=3000",
         *store_overrides(store),
     ]
-    proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+
+
+def wait_until_running(store: Path) -> None:
     deadline = time.time() + 120
     while "RUNNING" not in run_statuses(store) and time.time() < deadline:
         time.sleep(0.5)
+
+
+def test_killed_process_leaves_no_running_run(store: Path) -> None:
+    args = long_run_args(store)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    wait_until_running(store)
     assert "RUNNING" in run_statuses(store)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
@@ -157,18 +166,9 @@ def test_killed_process_leaves_no_running_run(store: Path) -> None:
 
 
 def test_run_orphaned_by_kill_9_is_closed_by_the_next_run(tmp_path: Path, store: Path) -> None:
-    args = [
-        sys.executable,
-        "-m",
-        "growthlab",
-        "dataset.n_rows=300000",
-        "model.n_estimators=3000",
-        *store_overrides(store),
-    ]
+    args = long_run_args(store)
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while "RUNNING" not in run_statuses(store) and time.time() < deadline:
-        time.sleep(0.5)
+    wait_until_running(store)
     proc.kill()
     proc.wait()
     assert run_statuses(store) == ["RUNNING"]

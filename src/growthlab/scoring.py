@@ -35,29 +35,30 @@ def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) 
         values = chunk[column]
         if kind in NUMERIC:
             numbers = pd.to_numeric(values, errors="coerce")
-            bad = numbers.isna() & values.notna()
-            if bad.any():
-                row = first_row + int(np.flatnonzero(bad.to_numpy())[0])
-                raise UserError(
-                    f"column {column!r} must be numeric but row {row + 1} holds "
-                    f"{values[bad].iloc[0]!r}; fix the input file"
-                )
+            _refuse_unparsed(values, numbers, column, "numeric", first_row)
             typed[column] = numbers.astype("float64") if kind in ("double", "float") else numbers
         elif kind == "boolean":
             flags = values.map(_boolean, na_action="ignore")
-            bad = flags.isna() & values.notna()
-            if bad.any():
-                row = first_row + int(np.flatnonzero(bad.to_numpy())[0])
-                raise UserError(
-                    f"column {column!r} must be true/false (or 1/0) but row {row + 1} holds "
-                    f"{values[bad].iloc[0]!r}; fix the input file"
-                )
+            _refuse_unparsed(values, flags, column, "true/false (or 1/0)", first_row)
             typed[column] = flags.astype("object")
         elif kind == "string":
             typed[column] = values.astype("str")  # a code column read as numbers becomes text
         else:
             typed[column] = values
     return pd.DataFrame(typed, index=chunk.index)
+
+
+def _refuse_unparsed(
+    raw: pd.Series, parsed: pd.Series, column: str, kind: str, first_row: int
+) -> None:
+    """A value that was there but did not parse: name the column, the row and the value."""
+    bad = parsed.isna() & raw.notna()
+    if bad.any():
+        row = first_row + int(np.flatnonzero(bad.to_numpy())[0])
+        raise UserError(
+            f"column {column!r} must be {kind} but row {row + 1} holds "
+            f"{raw[bad].iloc[0]!r}; fix the input file"
+        )
 
 
 def _boolean(value: object) -> bool | None:
