@@ -1,0 +1,105 @@
+"""The company: :class:`MarketingSimulator`, one seeded random stream per table."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from growthlab.data.simulator.customers import (
+    _CustomerBase,
+    customers_frame,
+    draw_customer_base,
+    draw_transactions,
+)
+from growthlab.data.simulator.leads import draw_leads
+from growthlab.errors import UserError
+
+
+class MarketingSimulator:
+    """One seeded synthetic company; each public method returns one of its tables."""
+
+    def __init__(self, seed: int = 0) -> None:
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"simulator seed must be a non-negative integer (got {seed!r})")
+        self.seed = int(seed)
+
+    def _rng(self, table: str) -> np.random.Generator:
+        """An independent stream per (seed, table), stable across Python runs."""
+        return np.random.default_rng([self.seed, zlib.crc32(table.encode())])
+
+    def leads(self, n_rows: int, start: str = "2024-01-01", days: int = 730) -> pd.DataFrame:
+        """Inbound leads with engagement features, the true ``p_convert`` and ``converted``."""
+        n = _check_positive_int(n_rows, "n_rows")
+        days = _check_positive_int(days, "days")
+        start_day = _parse_day(start, "start")
+        rng = self._rng("leads")
+        return draw_leads(rng, n, start_day, days)
+
+    def customers(
+        self, n_customers: int, start: str = "2023-01-01", days: int = 1095
+    ) -> pd.DataFrame:
+        """Customers with CRM columns and the latent truth of their buying process.
+
+        CRM columns: ``customer_id`` (in sign-up order), ``email``, ``signup_date``,
+        ``country``, ``acquisition_channel``, ``segment``. Latent truth: ``purchase_rate``
+        (purchases per average year while alive), ``dropout_prob`` (chance of leaving for
+        good after each purchase), ``mean_amount`` and ``dropout_at`` (timestamp of the
+        purchase after which the customer left; NaT if still alive at the window's end).
+        :meth:`transactions` with the same seed and arguments holds their purchases.
+        """
+        base = self._customer_base(n_customers, start, days)
+        return customers_frame(base)
+
+    def transactions(
+        self, n_customers: int, start: str = "2023-01-01", days: int = 1095
+    ) -> pd.DataFrame:
+        """One row per purchase of the :meth:`customers` of the same seed and arguments.
+
+        The first purchase is at sign-up; while alive, a customer buys at
+        ``purchase_rate`` modulated by the yearly (Q4 peak), weekly and hourly profiles of
+        their segment; after each purchase they leave for good with ``dropout_prob``.
+        Purchases after the window's end are cut. Rows are in time order
+        (``transaction_id`` 1..n); ``amount`` is the customer's ``mean_amount`` times
+        log-normal noise; ``channel`` and ``product_category`` follow the customer's own
+        mix, drawn around their segment's.
+        """
+        base = self._customer_base(n_customers, start, days)
+        rng = self._rng("transactions")
+        return draw_transactions(rng, base)
+
+    def _customer_base(self, n_customers: int, start: str, days: int) -> _CustomerBase:
+        """Everything per customer, from the "customers" stream (shared by both tables).
+
+        Drawn by :func:`~growthlab.data.simulator.customers.draw_customer_base`, which
+        says how the buying process is drawn without a loop over purchases.
+        """
+        n = _check_positive_int(n_customers, "n_customers")
+        days = _check_positive_int(days, "days")
+        start_day = _parse_day(start, "start")
+        rng = self._rng("customers")
+        return draw_customer_base(rng, n, start_day, days)
+
+
+def _parse_day(value: Any, name: str) -> np.datetime64:
+    """A day from anything pandas reads as a timestamp; a UserError otherwise."""
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{name} must be a date like '2024-01-01' (got {value!r})") from exc
+    if pd.isna(day):
+        raise UserError(f"{name} must be a date like '2024-01-01' (got {value!r})")
+    return np.datetime64(day.date(), "D")
+
+
+def _is_int(value: Any) -> bool:
+    # bool is an int subclass, but n_rows=True is a config mistake, not 1.
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    if not _is_int(value) or value < 1:
+        raise UserError(f"{name} must be a positive integer (got {value!r})")
+    return int(value)

@@ -1,0 +1,125 @@
+"""The simulator's tables as datasets (``_target_`` of Hydra configs) and their roles."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from growthlab.data.dataset import Columns, Dataset
+from growthlab.data.simulator.company import MarketingSimulator, _is_int, _parse_day
+from growthlab.errors import UserError
+
+# Roles of the leads columns, for configs and tests that want the standard setup.
+LEADS_COLUMNS: dict[str, Any] = {
+    "id": "lead_id",
+    "target": "converted",
+    "positive_label": 1,
+    "time": "created_at",
+    "oracle": "p_convert",
+    "pii": ["email"],
+}
+
+
+class SimulatedLeads(Dataset):
+    """The simulator's leads table as a dataset (``_target_`` of a Hydra config)."""
+
+    MIN_ROWS = 100  # below this, splits and CV folds hold almost no conversions
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_rows: int = 50_000,
+        seed: int = 0,
+        start: str = "2024-01-01",
+        days: int = 730,
+    ) -> None:
+        super().__init__(name, columns)
+        if not _is_int(n_rows) or n_rows < self.MIN_ROWS:
+            raise UserError(
+                f"dataset.n_rows must be an integer of at least {self.MIN_ROWS} (got {n_rows!r}); "
+                f"set dataset.n_rows=50000 in the config or on the command line"
+            )
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+        if not _is_int(days) or days < 1:
+            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        _parse_day(start, "dataset.start")
+        self.n_rows = int(n_rows)
+        self.seed = int(seed)
+        self.start = str(start)
+        self.days = int(days)
+
+    def load(self) -> pd.DataFrame:
+        """Generate the leads table (deterministic for the configured seed)."""
+        return MarketingSimulator(self.seed).leads(self.n_rows, start=self.start, days=self.days)
+
+
+# Roles of the customer tables' columns, for configs and tests that want the standard setup.
+CUSTOMERS_COLUMNS: dict[str, Any] = {"id": "customer_id", "time": "signup_date", "pii": ["email"]}
+TRANSACTIONS_COLUMNS: dict[str, Any] = {
+    "id": "transaction_id",
+    "time": "timestamp",
+    "drop": ["customer_id"],
+}
+# What a CRM knows about a customer: SimulatedCustomers keeps these and hides the truth.
+CRM_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "email",
+    "signup_date",
+    "country",
+    "acquisition_channel",
+    "segment",
+)
+
+
+class _SimulatedCustomerTable(Dataset):
+    """Shared arguments of the datasets built on the simulated customer base."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_customers: int = 20_000,
+        seed: int = 0,
+        start: str = "2023-01-01",
+        days: int = 1095,
+    ) -> None:
+        super().__init__(name, columns)
+        if not _is_int(n_customers) or n_customers < 1:
+            raise UserError(
+                f"dataset.n_customers must be a positive integer (got {n_customers!r}); "
+                "set dataset.n_customers=20000 in the config or on the command line"
+            )
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+        if not _is_int(days) or days < 1:
+            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        _parse_day(start, "dataset.start")
+        self.n_customers = int(n_customers)
+        self.seed = int(seed)
+        self.start = str(start)
+        self.days = int(days)
+
+
+class SimulatedCustomers(_SimulatedCustomerTable):
+    """The simulated customers as a CRM sees them: no latent truth (``_target_`` of a config)."""
+
+    def load(self) -> pd.DataFrame:
+        """Generate the customers table's CRM columns (deterministic for the seed)."""
+        frame = MarketingSimulator(self.seed).customers(
+            self.n_customers, start=self.start, days=self.days
+        )
+        return frame[list(CRM_COLUMNS)]
+
+
+class SimulatedTransactions(_SimulatedCustomerTable):
+    """The simulated customers' purchases, one row each (``_target_`` of a config)."""
+
+    def load(self) -> pd.DataFrame:
+        """Generate the transactions table (deterministic for the seed)."""
+        return MarketingSimulator(self.seed).transactions(
+            self.n_customers, start=self.start, days=self.days
+        )
