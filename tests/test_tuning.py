@@ -368,6 +368,7 @@ CLI_SPACE_MISTAKES = {
     "log with low <= 0": ("model.learning_rate: {type: log, low: 0, high: 0.3}", "low > 0"),
     "empty choices": ("preprocessing.max_categories: {type: categorical, choices: []}", "choices"),
     "unknown setting": ("model.max_depth: {type: int, low: 1, high: 4, stepp: 1}", "'stepp'"),
+    "log with step": ("model.learning_rate: {type: log, low: 0.01, high: 0.3, step: 0.01}", "step"),
 }
 CLI_TUNER_MISTAKES = {
     "unknown metric": (["tuner.metric=valid_nonsense"], "valid_roc_auc"),
@@ -406,19 +407,6 @@ def test_cli_tuning_mistake_is_one_line_before_any_run(
     assert hint in line, line
     assert runs_in_store(store) == 0  # no parent run, no trial run
     assert trials_in_store(store) == 0  # and no Optuna trial
-
-
-@pytest.mark.slow
-def test_cli_log_with_step_is_one_line_before_any_run(tmp_path: Path, store: Path) -> None:
-    (tmp_path / "search_space").mkdir()
-    (tmp_path / "search_space" / "broken.yaml").write_text(
-        "model.learning_rate: {type: log, low: 0.01, high: 0.3, step: 0.01}\n"
-    )
-    done = growthlab(
-        "--config-dir", str(tmp_path), "tuner=tpe", "search_space=broken", *FAST, store=store
-    )
-    assert "step" in one_line_error(done)
-    assert runs_in_store(store) == 0
 
 
 # ---------------------------------------------------------------------- 3. a tuned run
@@ -545,19 +533,46 @@ def test_median_pruner_stops_hopeless_trials(
 # ------------------------------------------------------------------------------- 5. resume
 
 
-def test_rerun_with_a_raised_budget_resumes_the_study(tmp_path: Path) -> None:
-    first = run(tuned_config(tmp_path, "tuner.n_trials=3"))
-    cfg = tuned_config(tmp_path, "tuner.n_trials=5")
+@pytest.fixture(scope="module")
+def resumed(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[RunResult, RunResult, Path, DictConfig]:
+    """A study of 3 trials, then the same command with tuner.n_trials=5."""
+    store = tmp_path_factory.mktemp("resumed")
+    first = run(tuned_config(store, "tuner.n_trials=3"))
+    cfg = tuned_config(store, "tuner.n_trials=5")
     second = run(cfg)
     assert first is not None and second is not None
-    study = load_study(tmp_path, cfg)
+    return first, second, store, cfg
+
+
+def test_rerun_with_a_raised_budget_resumes_the_study(
+    resumed: tuple[RunResult, RunResult, Path, DictConfig],
+) -> None:
+    first, second, store, cfg = resumed
+    study = load_study(store, cfg)
     assert len(study.trials) == 5 and len(finished(study)) == 5
-    assert len(children(tmp_path, first.run_id)) == 3
-    second_kids = children(tmp_path, second.run_id)
+    assert len(children(store, first.run_id)) == 3
+    second_kids = children(store, second.run_id)
     assert len(second_kids) == 2
     assert sorted(int(r.data.tags["optuna.trial"]) for r in second_kids) == [3, 4]
-    metrics = client(tmp_path).get_run(second.run_id).data.metrics
+    metrics = client(store).get_run(second.run_id).data.metrics
     assert metrics["trials_complete"] + metrics["trials_pruned"] == 5  # the whole study
+
+
+def repeated_params(study: optuna.Study) -> list[list[int]]:
+    """Groups of trial numbers that were given exactly the same params."""
+    groups: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for trial in study.get_trials(deepcopy=False, states=FINISHED):
+        groups.setdefault(tuple(sorted(trial.params.items())), []).append(trial.number)
+    return [numbers for numbers in groups.values() if len(numbers) > 1]
+
+
+def test_resumed_study_does_not_repeat_params(
+    resumed: tuple[RunResult, RunResult, Path, DictConfig],
+) -> None:
+    _, _, store, cfg = resumed
+    assert repeated_params(load_study(store, cfg)) == []  # today: [[0, 3], [1, 4]]
 
 
 def start_tuning(store: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -612,12 +627,18 @@ def test_resume_after_kill_9_fails_and_retries_the_stale_trial(store: Path) -> N
     assert len(finished(study)) == 6
     stale = [t for t in study.trials if t.state == TrialState.FAIL]
     assert len(stale) == 1, [t.state for t in study.trials]
-    # Retried with the same params (queued by Optuna's heartbeat callback or by the runner).
+    # Retried once with the same params: queued by Optuna's heartbeat callback (failed_trial)
+    # or by the runner (enqueue_trial: fixed_params).
     assert stale[0].params, "killed before its params were sampled"
-    retries = [t for t in study.trials if t.number > stale[0].number]
-    retries = [t for t in retries if t.params == stale[0].params]
-    assert len(retries) == 1
+    retries = [
+        t
+        for t in study.trials
+        if t.system_attrs.get("failed_trial") == stale[0].number
+        or (t.number > stale[0].number and t.system_attrs.get("fixed_params") == stale[0].params)
+    ]
+    assert len(retries) == 1, [(t.number, t.system_attrs) for t in study.trials]
     assert retries[0].state in FINISHED
+    assert retries[0].params == stale[0].params
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
     # The orphaned parent and trial runs were closed by the rerun; nothing is left RUNNING.
     statuses = [r.info.status for r in all_runs(store)]
@@ -658,28 +679,46 @@ def test_orphan_trial_without_heartbeat_does_not_eat_the_budget(store: Path) -> 
 # ---------------------------------------------------------------------- 6. two workers
 
 
-@pytest.mark.slow
-def test_two_workers_share_one_study_on_sqlite(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path, DictConfig]:
+    """tuner.n_workers=2 on SQLite: this process and one spawned `growthlab.worker`."""
+    store = tmp_path_factory.mktemp("workers")
     # Trials long enough (5 folds, up to 120 trees) that the spawned worker gets some.
-    cfg = tuned_config(tmp_path, "tuner.n_trials=10", "tuner.n_workers=2", "task.cv_folds=5")
+    cfg = tuned_config(store, "tuner.n_trials=10", "tuner.n_workers=2", "task.cv_folds=5")
     cfg.search_space["model.n_estimators"] = {"type": "int", "low": 60, "high": 120, "step": 20}
     result = run(cfg)
     assert result is not None
-    study = load_study(tmp_path, cfg)
+    return result, store, cfg
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_study_on_sqlite(
+    two_workers: tuple[RunResult, Path, DictConfig],
+) -> None:
+    result, store, cfg = two_workers
+    study = load_study(store, cfg)
     assert len(finished(study)) == 10
     extra = [t for t in study.trials if t.state not in FINISHED]
     assert all(t.user_attrs.get("surplus") for t in extra), extra  # a worker stepping aside
     assert not study.get_trials(states=(TrialState.RUNNING, TrialState.WAITING))
-    kids = children(tmp_path, result.run_id)
+    kids = children(store, result.run_id)
     assert len(kids) == 10
     assert sorted(int(r.data.tags["optuna.trial"]) for r in kids) == sorted(
         t.number for t in finished(study)
     )
-    assert len(parents(tmp_path)) == 1
-    assert len(all_runs(tmp_path)) == 11
+    assert len(parents(store)) == 1
+    assert len(all_runs(store)) == 11
     pids = {r.data.tags["growthlab.pid"] for r in kids}
     assert len(pids) == 2, "the spawned worker ran no trial"
     assert str(os.getpid()) in pids
+
+
+@pytest.mark.slow
+def test_two_workers_do_not_repeat_each_others_params(
+    two_workers: tuple[RunResult, Path, DictConfig],
+) -> None:
+    _, store, cfg = two_workers
+    assert repeated_params(load_study(store, cfg)) == []
 
 
 # ------------------------------------------------------------------------ 7. Hydra sweep

@@ -108,6 +108,7 @@ def run(cfg: DictConfig) -> RunResult | None:
             # The final model: best params, refitted on train + valid, judged once on test.
             cfg = with_params(cfg, best["params"])
             data, splits = data.with_valid_in_train(), ("test",)
+            logged.params({"data.refit_on": "train+valid"})
         started = time.perf_counter()
         model = fit(task, make_model(cfg), data)
         fit_seconds = time.perf_counter() - started

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -22,11 +23,26 @@ from matplotlib.figure import Figure
 from mlflow.entities import Metric, Param, RunStatus
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from growthlab.errors import UserError
 from growthlab.processes import alive
 
 log = logging.getLogger(__name__)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    """WAL and normal syncs for local SQLite stores (MLflow's and Optuna's): creating a fresh
+    store runs ~60 migrations, each fsynced; with WAL that drops from ~5 s to ~1.3 s here."""
+    if isinstance(connection, sqlite3.Connection):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
 # Artifacts here are small and local: MLflow's download progress bars are noise on a terminal.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 

@@ -185,11 +185,6 @@ class Tuner:
     def study(self, direction: str) -> optuna.Study:
         """Create the study, or load it to resume: same name and storage, same study."""
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        sampler = (
-            optuna.samplers.TPESampler(seed=self.seed)
-            if self.sampler == "tpe"
-            else optuna.samplers.RandomSampler(seed=self.seed)
-        )
         pruner = {
             "none": optuna.pruners.NopPruner(),
             "median": optuna.pruners.MedianPruner(
@@ -200,7 +195,7 @@ class Tuner:
         try:
             study = optuna.create_study(
                 storage=self._storage(),
-                sampler=sampler,
+                sampler=self._sampler(self.seed),
                 pruner=pruner,
                 study_name=self.study_name,
                 direction=direction,
@@ -210,11 +205,21 @@ class Tuner:
             raise UserError(
                 f"study {self.study_name!r}: {exc}; pick another tuner.study_name"
             ) from None
+        # A resumed study or a second worker must not replay the first process's draws:
+        # offset the seed by the trials already there (and, for a worker, by its process).
+        offset = len(study.trials) + (os.getpid() if self.role == "worker" else 0)
+        study.sampler = self._sampler(self.seed + offset)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)  # a killed process's trials: fail, retry
         self.fail_orphans(study)
         return study
+
+    def _sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+        seed %= 2**32
+        if self.sampler == "tpe":
+            return optuna.samplers.TPESampler(seed=seed)
+        return optuna.samplers.RandomSampler(seed=seed)
 
     def fail_orphans(self, study: optuna.Study) -> None:
         """Fail (and queue again) RUNNING trials whose process is gone, without waiting for

@@ -175,9 +175,9 @@ class LeadScoring:
     def _metrics(self, part: Part, scores: np.ndarray) -> dict[str, float]:
         metrics = self.metrics_of(part.y, scores)
         if part.oracle is not None:
-            oracle = binary_metrics(part.y, part.oracle, self.fractions, self.capacity)
-            metrics["oracle_roc_auc"] = oracle["roc_auc"]
-            metrics["roc_auc_gap_to_oracle"] = oracle["roc_auc"] - metrics["roc_auc"]
+            oracle_auc = rank_auc(part.y, part.oracle)
+            metrics["oracle_roc_auc"] = oracle_auc
+            metrics["roc_auc_gap_to_oracle"] = oracle_auc - metrics["roc_auc"]
         return metrics
 
     def evaluate(
@@ -185,12 +185,16 @@ class LeadScoring:
     ) -> Evaluation:
         """Metrics on the given splits; plots, deciles and importance on the test split."""
         result = Evaluation()
-        for split in splits:
-            metrics = self.score(model, data.parts[split])
-            result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+        predicted = {}  # each split is predicted once: metrics and plots share the scores
+        for split in dict.fromkeys([*splits, "test"]):
+            part = data.parts[split]
+            predicted[split] = self.predict_frame(model, part.X)["score"].to_numpy()
+            if split in splits:
+                metrics = self._metrics(part, predicted[split])
+                result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
         result.metrics.update(diagnostics(model))
         test = data.parts["test"]
-        scores = self.predict_frame(model, test.X)["score"].to_numpy()
+        scores = predicted["test"]
         deciles = decile_table(test.y, scores)
         importance = self.importance(model, test)
         result.tables = {"test_deciles": deciles, "test_permutation_importance": importance}
