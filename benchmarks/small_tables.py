@@ -96,6 +96,7 @@ class Row:
     load: float
     trials: dict[str, int] = field(default_factory=dict)
     oracle_auc: float = float("nan")
+    oracle_scores: np.ndarray | None = None
     tuning_seconds: float = float("nan")
     best_valid: float = float("nan")
     best_params: dict[str, Any] = field(default_factory=dict)
@@ -118,11 +119,15 @@ def busy_cpu_seconds() -> float:
 
 
 def configurations(
-    dataset: str, budget: float, same_rows: bool, variants: list[tuple[str, str]]
+    dataset: str,
+    budget: float,
+    same_rows: bool,
+    variants: list[tuple[str, str]],
+    seed: int | None = None,
 ) -> list[tuple[str, list[str], bool]]:
     """(name, overrides, enqueue the defaults first) per configuration, variants last."""
-    base = DATASETS[dataset]
-    tag = f"bench-small-{dataset}-{os.getpid()}"
+    base = DATASETS[dataset] + ([] if seed is None else [f"seed={seed}"])
+    tag = f"bench-small-{dataset}-{os.getpid()}" + ("" if seed is None else f"-{seed}")
     tuned = ["tuner=tpe", f"tuner.timeout={budget:g}"]
     configs = {
         "xgboost_defaults": [*base, "model=xgboost", *XGBOOST_LIBRARY_DEFAULTS],
@@ -223,6 +228,7 @@ def run_one(name: str, overrides: list[str], verbose: bool, enqueue: bool = Fals
             others_cpu=others,
             load=os.getloadavg()[0],
             oracle_auc=float(result.metrics.get("test_oracle_roc_auc", float("nan"))),
+            oracle_scores=None if test.oracle is None else np.asarray(test.oracle),
         )
         if cfg.tuner.sampler != "none":
             read_study(row, cfg, result.metrics)
@@ -328,6 +334,13 @@ def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
             f"{trials or '-':>12} "
             f"{'-' if np.isnan(r.best_valid) else f'{r.best_valid:.4f}':>10}"
         )
+    oracle = rows[0].oracle_scores
+    if oracle is not None:
+        truth = Row("oracle (true p)", [], rows[0].oracle_auc, oracle, y, 0, *[float("nan")] * 4)
+        lines.append(
+            f"{truth.name:22} {truth.test_auc:8.4f}  {interval(diff(best, truth))}  "
+            f"{interval(diff(default, truth))}  (the simulator's own probability: the ceiling)"
+        )
     lines.append(
         f"* best single model. Test rows {len(y)}, base rate {y.mean():.3f}"
         + ("" if np.isnan(rows[0].oracle_auc) else f", oracle AUC {rows[0].oracle_auc:.4f}")
@@ -370,6 +383,106 @@ def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
                 f"{e['pruner']}; trials scored by {e['task_cv']}"
             )
     return "\n".join(lines)
+
+
+def pooled_difference(
+    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], resamples: int, seed: int
+) -> Difference:
+    """Mean over seeds of AUC(b) - AUC(a), each seed's test rows resampled on their own (a
+    paired bootstrap stratified by seed): the interval of the average gain across splits."""
+    from growthlab.metrics.classification import rank_auc
+
+    rng = np.random.default_rng(seed)
+    value = float(np.mean([rank_auc(y, b) - rank_auc(y, a) for y, a, b in pairs]))
+    diffs = np.empty(resamples)
+    for i in range(resamples):
+        gains = []
+        for y, a, b in pairs:
+            rows = rng.integers(0, len(y), len(y))
+            while y[rows].min() == y[rows].max():
+                rows = rng.integers(0, len(y), len(y))
+            gains.append(rank_auc(y[rows], b[rows]) - rank_auc(y[rows], a[rows]))
+        diffs[i] = np.mean(gains)
+    low, high = np.quantile(diffs, [0.025, 0.975])
+    return Difference(value, float(low), float(high))
+
+
+def pooled_report(title: str, by_seed: dict[int, list[Row]], resamples: int, seed: int) -> str:
+    """Per configuration over all seeds: mean test AUC, mean gains with their intervals."""
+    seeds = list(by_seed)
+    names = [r.name for r in by_seed[seeds[0]]]
+    rows = {n: [next(r for r in by_seed[s] if r.name == n) for s in seeds] for n in names}
+    mean_auc = {n: float(np.mean([r.test_auc for r in rs])) for n, rs in rows.items()}
+    singles = [n for n in SINGLES if n in rows]
+    best = max(singles, key=mean_auc.__getitem__) if singles else None
+    default = "xgboost_defaults" if "xgboost_defaults" in rows else None
+
+    def diff(ref: str | None, name: str) -> Difference | None:
+        if ref is None or ref == name:
+            return None
+        pairs = [(a.y_test, a.scores, b.scores) for a, b in zip(rows[ref], rows[name], strict=True)]
+        return pooled_difference(pairs, resamples, seed)
+
+    lines = [
+        title,
+        f"{'configuration':22} {'mean AUC':>8}  {'- best single [95% CI]':>27}  "
+        f"{'- XGB defaults [95% CI]':>27}  {'wall s':>6}  {'per-seed test AUC'}",
+    ]
+    found = {}
+    for name, rs in rows.items():
+        found[name] = (diff(best, name), diff(default, name))
+        lines.append(
+            f"{name + ('*' if name == best else ' '):22} {mean_auc[name]:8.4f}  "
+            f"{interval(found[name][0])}  {interval(found[name][1])}  "
+            f"{np.mean([r.wall for r in rs]):6.1f}  " + " ".join(f"{r.test_auc:.4f}" for r in rs)
+        )
+    if rows[names[0]][0].oracle_scores is not None and best and default:
+        truth = {
+            ref: pooled_difference(
+                [(r.y_test, r.scores, r.oracle_scores) for r in rows[ref]], resamples, seed
+            )
+            for ref in (best, default)
+        }
+        oracle_auc = np.mean([r.oracle_auc for r in rows[names[0]]])
+        lines.append(
+            f"{'oracle (true p)':22} {oracle_auc:8.4f}  {interval(truth[best])}  "
+            f"{interval(truth[default])}"
+        )
+    positives = sum(int(r.y_test.sum()) for r in rows[names[0]])
+    tested = sum(len(r.y_test) for r in rows[names[0]])
+    lines.append(
+        f"* best single model (mean test AUC). Seeds {','.join(map(str, seeds))}: {tested} test "
+        f"rows, {positives} positives in all; {resamples} bootstrap resamples of the mean gain, "
+        "stratified by seed; wall = mean seconds per seed."
+    )
+    for name, rs in rows.items():
+        if rs[0].ensemble is None or best is None or default is None:
+            continue
+        d_best, d_default = found[name]
+        assert d_best is not None and d_default is not None
+        lines.append(
+            f"target {name}: >= best single ({best}) within noise: "
+            f"{'met' if d_best.high >= 0 else 'MISSED'} (upper {d_best.high:+.4f}); clearly "
+            f"better than XGB defaults: {'met' if d_default.low > 0 else 'MISSED'} "
+            f"(lower {d_default.low:+.4f})"
+        )
+    return "\n".join(lines)
+
+
+def code_version() -> str:
+    """The commit under test, and whether src/, conf/ or experiments/ differ from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "conf", "experiments"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    return commit + (" + uncommitted changes in src/conf/experiments" if dirty else "")
 
 
 def fmt(value: Any) -> str:
@@ -429,6 +542,10 @@ def main() -> None:
         action="store_true",
         help="tuned configs: the config's own values are the study's first trial",
     )
+    parser.add_argument(
+        "--seeds", help="comma-separated config seeds (data, split, models): one table each, "
+        "then a pooled one (default: the config's seed)",
+    )  # fmt: skip
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--demo", action="store_true", help="also time the demo process")
@@ -452,29 +569,37 @@ def main() -> None:
     import growthlab.tracking  # noqa: F401  (mlflow's import is paid here, not by the first row)
 
     print(
-        f"budget {args.budget:g} s per tuned configuration; cpus {os.cpu_count()}; "
+        f"code {code_version()}; budget {args.budget:g} s per tuned configuration; cpus "
+        f"{os.cpu_count()}; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}; "
         f"load average {fmt3(os.getloadavg())}",
         flush=True,
     )
-    tables = []
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [None]
+    variants = [tuple(v) for v in args.variant]
     for dataset in datasets:
-        rows = []
-        for name, overrides, enqueue in configurations(
-            dataset, args.budget, args.same_rows, [tuple(v) for v in args.variant]
-        ):
-            if only and name not in only:
-                continue
-            row = run_one(name, overrides, args.verbose, enqueue or args.enqueue_defaults)
-            print(
-                f"{dataset} {name}: test AUC {row.test_auc:.4f}, {row.wall:.1f} s "
-                f"(load {row.load:.1f})  [{' '.join(overrides)}]",
-                flush=True,
-            )
-            rows.append(row)
-        if rows:
-            title = f"\n== {dataset}: {' '.join(DATASETS[dataset])}"
-            tables.append(report(title, rows, args.resamples, args.seed))
-            print(tables[-1], flush=True)
+        by_seed: dict[int, list[Row]] = {}
+        for seed in seeds:
+            rows = []
+            for name, overrides, enqueue in configurations(
+                dataset, args.budget, args.same_rows, variants, seed
+            ):
+                if only and name not in only:
+                    continue
+                row = run_one(name, overrides, args.verbose, enqueue or args.enqueue_defaults)
+                print(
+                    f"{dataset} {name}: test AUC {row.test_auc:.4f}, {row.wall:.1f} s "
+                    f"(load {row.load:.1f})  [{' '.join(overrides)}]",
+                    flush=True,
+                )
+                rows.append(row)
+            if rows:
+                where = "" if seed is None else f" seed={seed}"
+                title = f"\n== {dataset}: {' '.join(DATASETS[dataset])}{where}"
+                print(report(title, rows, args.resamples, args.seed), flush=True)
+                by_seed[seed] = rows
+        if len(by_seed) > 1:
+            title = f"\n== {dataset}: {' '.join(DATASETS[dataset])}, pooled over seeds"
+            print(pooled_report(title, by_seed, args.resamples, args.seed), flush=True)
     if args.demo:
         print("\n" + time_demo(), flush=True)
 

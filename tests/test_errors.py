@@ -41,8 +41,11 @@ def run_statuses(store: Path) -> list[str]:
     db = store / "mlflow.db"
     if not db.exists():
         return []
-    with sqlite3.connect(db) as con:
-        return [row[0] for row in con.execute("select status from runs")]
+    try:
+        with sqlite3.connect(db) as con:
+            return [row[0] for row in con.execute("select status from runs")]
+    except sqlite3.OperationalError:  # the store is still being created
+        return []
 
 
 def leads_csv(tmp_path: Path, **changes: object) -> Path:
@@ -160,7 +163,7 @@ def test_killed_process_leaves_no_running_run(store: Path) -> None:
     assert "RUNNING" in run_statuses(store)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, stderr
     assert run_statuses(store) == ["KILLED"]
     assert stderr.strip().splitlines()[-1].startswith("growthlab: error: interrupted")
 

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from growthlab.errors import UserError
 from growthlab.paths import CONF_DIR, ROOT
+from growthlab.processes import interrupt
 
 OmegaConf.register_new_resolver("growthlab_root", lambda: str(ROOT), replace=True)
 
@@ -38,7 +39,8 @@ def _hydra_main(cfg: DictConfig) -> None:
 def main() -> None:
     """Entry point: check the overrides first, so a typo gets one line instead of a page."""
     # SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so MLflow runs end KILLED, not RUNNING.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     try:
         check_overrides(sys.argv[1:])
         _hydra_main()

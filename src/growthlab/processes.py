@@ -2,8 +2,18 @@
 
 import os
 import socket
+import threading
 
 HOST = socket.gethostname()
+# Set once SIGTERM or Ctrl-C asked this process to stop: a library that swallows the
+# KeyboardInterrupt (XGBoost inside a ctypes callback) must not turn it into a model error.
+interrupted = threading.Event()
+
+
+def interrupt(*_: object) -> None:
+    """Signal handler: remember the request and unwind like Ctrl-C."""
+    interrupted.set()
+    raise KeyboardInterrupt
 
 
 def alive(pid: int) -> bool:

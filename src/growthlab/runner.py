@@ -23,6 +23,7 @@ from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.models import tabular_pipeline
 from growthlab.paths import ROOT
+from growthlab.processes import interrupted
 from growthlab.tasks import Prepared, part_to_frame
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,8 @@ def estimator_errors() -> Iterator[None]:
     try:
         yield
     except (ValueError, TypeError) as exc:
+        if interrupted.is_set():  # the library swallowed our KeyboardInterrupt: re-raise it
+            raise KeyboardInterrupt from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"the model failed to fit: {first}; check the model.* settings") from exc
 
