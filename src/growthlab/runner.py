@@ -99,6 +99,7 @@ def run(cfg: DictConfig) -> RunResult | None:
             study.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
             with tempfile.TemporaryDirectory() as folder:
                 workers = tuner.spawn_workers(worker_config(cfg), Path(folder))
+                tuner.wait_for_workers(study, workers)
                 tuner.optimize(study, space, evaluate, metric, child_run(logged.run_id))
                 wait(workers)
             best = tuning.summary(study)

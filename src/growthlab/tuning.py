@@ -33,6 +33,7 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 KINDS = ("float", "int", "log", "categorical")
 TUNABLE_PREFIXES = ("model.", "preprocessing.")
 PARENT_ATTR = "mlflow_parent_run_id"
+READY_ATTR = "worker_ready."
 
 Evaluate = Callable[[dict[str, Any], Callable[[int, float], None]], dict[str, float]]
 ChildRun = Callable[[str, dict[str, str]], AbstractContextManager[Any]]
@@ -272,6 +273,8 @@ class Tuner:
         child_run: ChildRun,
     ) -> None:
         """Run trials in this process until the study holds n_trials finished trials."""
+        if self.role == "worker":
+            study.set_user_attr(f"{READY_ATTR}{HOST}.{os.getpid()}", time.time())
         maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
         started = time.monotonic()
 
@@ -319,6 +322,23 @@ class Tuner:
             subprocess.Popen([sys.executable, "-m", "growthlab.worker", str(path)])
             for _ in range(self.n_workers - 1)
         ]
+
+    def wait_for_workers(
+        self, study: optuna.Study, workers: list[subprocess.Popen[bytes]], limit: float = 120
+    ) -> None:
+        """Start trials only once the spawned workers are ready (they load the data first):
+        otherwise short studies end before a worker has joined."""
+        deadline = time.monotonic() + limit
+        ready_before = self._ready(study)
+        while time.monotonic() < deadline and any(w.poll() is None for w in workers):
+            if self._ready(study) - ready_before >= len(workers):
+                return
+            time.sleep(0.5)
+
+    @staticmethod
+    def _ready(study: optuna.Study) -> int:
+        attrs = optuna.load_study(study_name=study.study_name, storage=study._storage).user_attrs  # noqa: SLF001
+        return sum(key.startswith(READY_ATTR) for key in attrs)
 
     def _progress(self, study: optuna.Study) -> AbstractContextManager[Progress]:
         return Progress(study, self.n_trials, enabled=self.progress and self.role == "main")
