@@ -57,10 +57,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
-import growthlab.cli  # noqa: F401  (registers the growthlab_root resolver)
+# growthlab before anything that loads scikit-learn, as in `python -m growthlab`: it sets
+# OMP_WAIT_POLICY=PASSIVE, which libgomp reads once, when it loads (XGBoost reuses
+# scikit-learn's libgomp); with spinning waits XGBoost's fits slow down 10-100x whenever
+# another process holds a core.
+import growthlab.cli  # noqa: F401  (also registers the growthlab_root resolver)
 from growthlab.metrics.bootstrap import Difference, paired_difference
+from growthlab.metrics.classification import rank_auc
 from growthlab.paths import CONF_DIR, ROOT
 
 TELECOM_CSV = ROOT.parent / "shared" / "data" / "telecom_churn_mlc.csv"
@@ -213,7 +217,7 @@ def run_one(name: str, overrides: list[str], verbose: bool, enqueue: bool = Fals
         test = result.data.parts["test"]
         scores = result.model.predict_proba(test.X)[:, 1]
         auc = float(result.metrics["test_roc_auc"])
-        check = float(roc_auc_score(test.y, scores))
+        check = float(rank_auc(test.y, scores))
         if abs(check - auc) > 1e-9:
             raise SystemExit(f"{name}: rescored test AUC {check} differs from the run's {auc}")
         row = Row(
@@ -274,7 +278,7 @@ def find_ensemble(model: Any) -> Any:
 
 def describe_ensemble(model: Any, cfg: Any, test: Any) -> dict[str, Any]:
     members_test = {
-        name: float(roc_auc_score(test.y, member.predict_proba(test.X)[:, 1]))
+        name: float(rank_auc(test.y, member.predict_proba(test.X)[:, 1]))
         for name, member in model.members_.items()
     }
     return {
@@ -299,9 +303,6 @@ def interval(d: Difference | None) -> str:
 
 
 def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
-    def auc(y: np.ndarray, s: np.ndarray) -> float:
-        return float(roc_auc_score(y, s))
-
     y = rows[0].y_test
     for r in rows:
         if len(r.y_test) != len(y) or not np.array_equal(r.y_test, y):
@@ -314,7 +315,7 @@ def report(title: str, rows: list[Row], resamples: int, seed: int) -> str:
     def diff(ref: Row | None, r: Row) -> Difference | None:
         if ref is None or ref is r:
             return None
-        return paired_difference(y, ref.scores, r.scores, auc, resamples=resamples, seed=seed)
+        return paired_difference(y, ref.scores, r.scores, rank_auc, resamples=resamples, seed=seed)
 
     lines = [
         title,
@@ -390,8 +391,6 @@ def pooled_difference(
 ) -> Difference:
     """Mean over seeds of AUC(b) - AUC(a), each seed's test rows resampled on their own (a
     paired bootstrap stratified by seed): the interval of the average gain across splits."""
-    from growthlab.metrics.classification import rank_auc
-
     rng = np.random.default_rng(seed)
     value = float(np.mean([rank_auc(y, b) - rank_auc(y, a) for y, a, b in pairs]))
     diffs = np.empty(resamples)
@@ -508,9 +507,13 @@ def time_demo() -> str:
         summary = [line for line in text.splitlines() if "test_roc_auc=" in line]
         timeout = [line.split(" INFO ")[-1] for line in text.splitlines() if "timeout" in line]
         fitted = [line.split(" INFO ")[-1] for line in text.splitlines() if "fitted" in line]
+        bars = [
+            part for part in text.replace("\r", "\n").splitlines() if part.startswith("trials:")
+        ]
+        fitted += bars[-1:]  # the progress bar's last state: trials finished, best value
     return "\n".join(
         [
-            f"demo: {' '.join(command[1:3])} store=<tmp>",
+            f"demo: python {' '.join(command[1:4])} store=<tmp>",
             f"  wall {wall:.1f} s, CPU {cpu:.1f} s (user {usage.ru_utime:.1f} + sys "
             f"{usage.ru_stime:.1f}), CPU/wall {cpu / wall:.2f}, peak RSS "
             f"{usage.ru_maxrss / 1024:.0f} MB, others' CPU {max(busy - cpu, 0):.1f} s",
