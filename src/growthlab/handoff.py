@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 from growthlab import registry, scoring
 from growthlab.build import build
 from growthlab.errors import UserError
-from growthlab.tasks import part_from_frame
+from growthlab.tasks import recorded_metrics
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +47,24 @@ def promote(cfg: DictConfig) -> None:
         raise UserError(f"version {current} is already the champion of {name!r}")
     model = tracking.load_model(candidate.uri)
     task = model.unwrap_python_model().task
-    holdout = part_from_frame(tracking.download_frame(candidate.run_id, HOLDOUT))
-    challenger_scores = _scores(model, task, holdout.X)
+    X, y = task.outcomes(tracking.download_frame(candidate.run_id, HOLDOUT))
+    challenger_scores = _scores(model, task, X)
     champion_scores, champion_error = None, None
     if current is not None:
         try:
             champion = tracking.load_model(f"models:/{name}/{current}")
-            champion_scores = _scores(champion, task, holdout.X)
+            champion_scores = _scores(champion, task, X)
         except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
             champion_error = str(exc).strip().splitlines()[0][:200]
     checks = gate.judge(
-        task, holdout.y, challenger_scores, champion_scores, champion_error, holdout.X
-    )
+        task, y, challenger_scores, champion_scores, champion_error, X,
+        recorded_metrics(candidate.tags),
+    )  # fmt: skip
     verdict = registry.passed(checks)
     moved = verdict or bool(reg.force)
     print(
         f"\n{name}: challenger v{candidate.version} vs champion "
-        f"{'v' + current if current else '(none yet)'} on {len(holdout.y)} holdout rows\n"
+        f"{'v' + current if current else '(none yet)'} on {len(y)} holdout units\n"
     )
     print(registry.verdict_table(checks, gate.confidence))
     if moved:  # the alias first: the history must never show a move that did not happen
@@ -128,8 +129,10 @@ def score(cfg: DictConfig) -> None:
     version = tracking.model_version(reg.model_name, alias=reg.alias)
     model = tracking.load_model(version.uri)
     task = model.unwrap_python_model().task
-    holdout = part_from_frame(tracking.download_frame(version.run_id, HOLDOUT))
-    reference = _scores(model, task, holdout.X)
+    reference = None
+    if task.score_column:  # deciles and drift are measured against the holdout's scores
+        X, _ = task.outcomes(tracking.download_frame(version.run_id, HOLDOUT))
+        reference = model.predict(X)[task.score_column].to_numpy()
     source = Path(reg.scoring.input).expanduser()
     with tempfile.TemporaryDirectory() as folder:
         if reg.scoring.cutoff:
@@ -140,14 +143,15 @@ def score(cfg: DictConfig) -> None:
             source,
             Path(reg.scoring.output).expanduser(),
             reference,
-            task.output_column,
+            task.score_column,
             f"{reg.model_name}/{version.version}",
-            int(reg.scoring.chunk_rows),
+            None if task.whole_input else int(reg.scoring.chunk_rows),
             float(reg.scoring.psi_threshold),
         )
+    drift = "" if np.isnan(summary["psi"]) else f"  (PSI vs holdout {summary['psi']:.3f})"
     print(
         f"scored {int(summary['rows'])} rows with {reg.model_name} v{version.version} "
-        f"(@{reg.alias}) -> {reg.scoring.output}  (PSI vs holdout {summary['psi']:.3f})"
+        f"(@{reg.alias}) -> {reg.scoring.output}{drift}"
     )
 
 

@@ -37,7 +37,7 @@ class Gate:
 
     def __init__(
         self,
-        metric: str = "roc_auc",
+        metric: str | None = None,
         floors: Mapping[str, float] | None = None,
         ceilings: Mapping[str, float] | None = None,
         resamples: int = 1000,
@@ -51,8 +51,8 @@ class Gate:
             )
         if not 0 < confidence < 1 or resamples < 100:
             raise UserError("registry.gate needs 0 < confidence < 1 and resamples >= 100")
-        self.metric = metric
-        self.floors = dict(floors or {})
+        self.metric = metric  # None: the task's objective
+        self.floors = None if floors is None else dict(floors)  # None: the task's floors
         self.ceilings = dict(ceilings or {})
         self.resamples = resamples
         self.confidence = confidence
@@ -67,48 +67,85 @@ class Gate:
         champion: np.ndarray | None,
         champion_error: str | None = None,
         X: Any = None,
+        recorded: Mapping[str, float] | None = None,
     ) -> list[Check]:
-        """Every check, in the order of the verdict table."""
-        for name in [self.metric, *self.floors, *self.ceilings]:
+        """Every check, in the order of the verdict table.
+
+        Floors and ceilings are measured on the holdout; a metric the holdout cannot give
+        (segment stability needs refits) is taken as `recorded` when the version was trained.
+        """
+        metric = self.metric or task.objective
+        floors = task.floors if self.floors is None else self.floors
+        for name in [metric, *floors, *self.ceilings]:
             if name not in task.metric_names():
                 raise UserError(
                     f"registry.gate: {name!r} is not a metric of this task; "
                     f"choose from {', '.join(task.metric_names())}"
                 )
         values = task.metrics_of(y, challenger)
-        checks = [
-            Check("floor", k, v, values[k], passed=values[k] >= v) for k, v in self.floors.items()
-        ]
-        checks += [
-            Check("ceiling", k, v, values[k], passed=values[k] <= v)
-            for k, v in self.ceilings.items()
-        ]
-        checks.append(self._beats("baseline", task, y, task.baseline_scores(y, X), challenger))
+        checks = [self._bound("floor", k, v, values, recorded) for k, v in floors.items()]
+        checks += [self._bound("ceiling", k, v, values, recorded) for k, v in self.ceilings.items()]
+        baseline = task.baseline_scores(y, X)
+        if baseline is not None:
+            checks.append(self._beats("baseline", task, metric, y, baseline, challenger))
         if champion is not None:
-            checks.append(self._beats("champion", task, y, champion, challenger))
+            checks.append(self._beats("champion", task, metric, y, champion, challenger))
         elif champion_error is not None:
             passed = self.fallback == "floors_and_baseline"
             note = (
                 f"champion cannot score this holdout ({champion_error}); fallback: {self.fallback}"
             )
-            checks.append(
-                Check("champion", self.metric, None, values[self.metric], passed=passed, note=note)
-            )
+            checks.append(Check("champion", metric, None, values[metric], passed=passed, note=note))
         return checks
 
+    @staticmethod
+    def _bound(
+        check: str,
+        name: str,
+        bound: float,
+        values: Mapping[str, float],
+        recorded: Mapping[str, float] | None,
+    ) -> Check:
+        """A floor (value >= bound) or ceiling (value <= bound) on the holdout, or as recorded."""
+        note = ""
+        if name in values:
+            value = values[name]
+        elif recorded and name in recorded:
+            value, note = recorded[name], "as recorded at training"
+        else:
+            raise UserError(
+                f"registry.gate: {name!r} is neither measured on the holdout nor recorded on "
+                "the version; retrain the model or drop that bound"
+            )
+        passed = value >= bound if check == "floor" else value <= bound
+        return Check(check, name, bound, value, passed=passed, note=note)
+
     def _beats(
-        self, check: str, task: Any, y: np.ndarray, reference: np.ndarray, challenger: np.ndarray
+        self,
+        check: str,
+        task: Any,
+        name: str,
+        y: np.ndarray,
+        reference: np.ndarray,
+        challenger: np.ndarray,
     ) -> Check:
         """The challenger is better when the whole interval of the improvement is above zero."""
-        metric = task.metric_function(self.metric)
-        sign = -1.0 if self.metric in task.minimized else 1.0
+        metric = task.metric_function(name)
+        sign = -1.0 if name in task.minimized else 1.0
         diff = paired_difference(
-            y, reference, challenger, metric, self.resamples, self.confidence, self.seed
+            y,
+            reference,
+            challenger,
+            metric,
+            self.resamples,
+            self.confidence,
+            self.seed,
+            two_classes=task.binary_labels,
         )
         value, low, high = sign * diff.value, *sorted((sign * diff.low, sign * diff.high))
         return Check(
             check,
-            self.metric,
+            name,
             metric(y, reference),
             metric(y, challenger),
             value,

@@ -9,7 +9,7 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from growthlab.errors import UserError
 from growthlab.models import tabular_pipeline
 from growthlab.paths import ROOT
 from growthlab.processes import interrupted
-from growthlab.tasks import Prepared, part_to_frame
+from growthlab.tasks import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +120,9 @@ def run(cfg: DictConfig) -> RunResult | None:
         logged.metrics(metrics)
         logged.figures(evaluation.figures)
         logged.tables(evaluation.tables)
-        model_uri = logged.model(task, model, data.parts["train"].X.head(100))
+        model_uri = logged.model(task, model, task.input_example(data))
         # The holdout travels with the model: a promotion re-scores the champion on these rows.
-        logged.frame(part_to_frame(data.parts["test"]), handoff.HOLDOUT)
+        logged.frame(task.holdout(data), handoff.HOLDOUT)
         if cfg.registry.register:
             version = tracking.register(
                 model_uri,
@@ -131,7 +131,7 @@ def run(cfg: DictConfig) -> RunResult | None:
                 handoff.CHALLENGER,
             )
             log.info("registered %s v%s as @challenger", cfg.registry.model_name, version)
-    report(metrics, model_uri, tracker.uri)
+    report(metrics, task.headline, model_uri, tracker.uri)
     return RunResult(logged.run_id, model_uri, metrics, model, data)
 
 
@@ -230,10 +230,10 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def report(metrics: Mapping[str, float], model_uri: str, store: str) -> None:
-    """A few lines a person reads at the end of a run."""
-    keys = ["test_roc_auc", "test_oracle_roc_auc", "test_average_precision", "test_lift_at_10pct"]
-    keys += ["test_best_contact_fraction", "test_best_contact_value"]
-    keys += [k for k in metrics if k.startswith("best_")]
+def report(
+    metrics: Mapping[str, float], headline: Sequence[str], model_uri: str, store: str
+) -> None:
+    """A few lines a person reads at the end of a run: the task's headline test metrics."""
+    keys = [f"test_{k}" for k in headline] + [k for k in metrics if k.startswith("best_")]
     shown = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys if k in metrics)
     print(f"\n{shown}\nmodel: {model_uri}\nstore: {store}  (make ui to browse)")

@@ -165,26 +165,41 @@ def score_file(
     schema: Mapping[str, str],
     source: Path,
     target: Path,
-    reference: np.ndarray,
-    score_column: str,
+    reference: np.ndarray | None,
+    score_column: str | None,
     model_version: str,
-    chunk_rows: int = 100_000,
+    chunk_rows: int | None = 100_000,
     psi_threshold: float = 0.2,
 ) -> dict[str, float]:
     """Score `source` into `target`: extra columns pass through, then the model's output,
-    its decile against the reference distribution, and the model version."""
-    cuts = cut_points(reference)
-    expected = np.bincount(deciles(reference, cuts) - 1, minlength=N_BINS).astype(float)
+    its decile against the reference distribution, and the model version.
+
+    Without a reference (a segment, a ranked list) no deciles or drift are computed. An output
+    that is not one row per input row (a forecast of future periods) is written as it is.
+    chunk_rows=None reads the file whole (a series' forecast needs all of its history).
+    """
+    ranked = reference is not None and score_column is not None
+    if ranked:
+        cuts = cut_points(reference)
+        expected = np.bincount(deciles(reference, cuts) - 1, minlength=N_BINS).astype(float)
     actual = np.zeros(N_BINS)
     writer = ChunkWriter(target)
     rows = 0
+    chunks = (
+        iter([read_table(source)])
+        if chunk_rows is None
+        else read_chunks(source, chunk_rows, as_text=lambda c: c not in schema)
+    )
     try:
-        for chunk in read_chunks(source, chunk_rows, as_text=lambda c: c not in schema):
+        for chunk in chunks:
             features = conform(chunk, schema, rows)
-            output = predict(features).set_index(chunk.index)
-            extra = chunk[[c for c in chunk.columns if c not in schema]]
-            scored = pd.concat([extra, output], axis=1)
-            if score_column in output:
+            output = predict(features)
+            if len(output) == len(chunk):
+                extra = chunk[[c for c in chunk.columns if c not in schema]]
+                scored = pd.concat([extra, output.set_index(chunk.index)], axis=1)
+            else:
+                scored = output.reset_index(drop=True)
+            if ranked and score_column in output:
                 scored["decile"] = deciles(output[score_column].to_numpy(), cuts)
                 actual += np.bincount(scored["decile"] - 1, minlength=N_BINS)
             scored["model_version"] = model_version
@@ -197,6 +212,8 @@ def score_file(
         target.unlink(missing_ok=True)  # no half-written score file for the CRM to pick up
         raise
     writer.close()
+    if not ranked:
+        return {"rows": float(rows), "psi": float("nan")}
     drift = psi(expected, actual)
     if drift > psi_threshold:
         log.warning(

@@ -56,6 +56,10 @@ MODEL_DISTRIBUTIONS = (
     "xgboost-cpu",
     "xgboost",
     "pyarrow",
+    "scipy",
+    "statsmodels",
+    "implicit",
+    "threadpoolctl",
 )
 PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
 MAX_PARAM_LENGTH = 6000
@@ -158,7 +162,9 @@ class RunLog:
     def model(self, task: Any, estimator: Any, example: pd.DataFrame) -> str:
         """Log a pyfunc that takes raw input columns; return its models:/ URI."""
         predictor = FramePredictor(task, estimator)
-        signature = infer_signature(example, predictor.predict(None, example))
+        # Inference-time parameters (a recommender's k), with their defaults, for REST callers.
+        params = dict(task.predict_params or {}) or None
+        signature = infer_signature(example, predictor.predict(None, example), params=params)
         with _quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
             info = mlflow.pyfunc.log_model(
                 name="model",
@@ -178,7 +184,7 @@ class FramePredictor(mlflow.pyfunc.PythonModel):
         self.estimator = estimator
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        return self.task.predict_frame(self.estimator, model_input)
+        return self.task.predict_frame(self.estimator, model_input, **(params or {}))
 
 
 @contextmanager

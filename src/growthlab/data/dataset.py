@@ -24,6 +24,11 @@ class Columns:
     oracle: str | None = None  # known true probability (simulated data only); never a feature
     amount: str | None = None  # transaction logs: the purchase amount (churn snapshots)
     channel: str | None = None  # transaction logs: the channel, for channel-mix features
+    user: str | None = None  # interactions: who (recommendation)
+    item: str | None = None  # interactions: what they bought, clicked or rated
+    weight: str | None = None  # interactions: how much (a count, a rating); absent = 1 each
+    series: list[str] = field(default_factory=list)  # panels: columns naming one series
+    known: list[str] = field(default_factory=list)  # panels: drivers known in advance (price)
     pii: list[str] = field(default_factory=list)
     drop: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
@@ -48,12 +53,12 @@ class Columns:
 
     def not_features(self) -> list[str]:
         """Columns that never reach a model: id, target, time, oracle, PII and dropped ones."""
-        single = [self.id, self.target, self.time, self.oracle]
-        return [c for c in single if c] + list(self.pii) + list(self.drop)
+        single = [self.id, self.target, self.time, self.oracle, self.user, self.item, self.weight]
+        return [c for c in single if c] + list(self.series) + list(self.pii) + list(self.drop)
 
     def check(self, frame: pd.DataFrame, where: str) -> None:
         """Fail with one line when a declared column is missing from the data."""
-        declared = self.not_features() + list(self.categorical) + list(self.numeric)
+        declared = self.not_features() + [*self.categorical, *self.numeric, *self.known]
         missing = [c for c in declared if c not in frame.columns]
         if missing:
             raise UserError(
@@ -74,7 +79,7 @@ class Columns:
         return features.astype(dict.fromkeys(counts, "float64")) if counts else features
 
 
-_LIST_ROLES = {"pii", "drop", "categorical", "numeric"}
+_LIST_ROLES = {"pii", "drop", "categorical", "numeric", "series", "known"}
 
 
 class Dataset(ABC):

@@ -29,20 +29,23 @@ def paired_difference(
     resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    two_classes: bool = True,
 ) -> Difference:
     """Resample rows with replacement, the same rows for both models (that is what pairs them).
 
-    Resamples with a single class (no metric is defined on them) are drawn again.
+    A row is one unit the metric averages over: a lead, a user's ranked list, a forecast point.
+    With two_classes (0/1 labels), resamples with a single class (no metric is defined on
+    them) are drawn again.
     """
     y, scores_a, scores_b = np.asarray(y), np.asarray(scores_a), np.asarray(scores_b)
-    if len(y) == 0 or y.min() == y.max():
+    if len(y) == 0 or (two_classes and y.min() == y.max()):
         raise UserError("a paired bootstrap needs both classes among the rows")
     rng = np.random.default_rng(seed)
     diffs = np.empty(resamples)
     done = 0
     while done < resamples:
         rows = rng.integers(0, len(y), len(y))
-        if y[rows].min() == y[rows].max():
+        if two_classes and y[rows].min() == y[rows].max():
             continue
         diffs[done] = metric(y[rows], scores_b[rows]) - metric(y[rows], scores_a[rows])
         done += 1

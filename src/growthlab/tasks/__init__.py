@@ -2,10 +2,25 @@
 
 prepare(frame, columns) -> Prepared     check the data, split it, say what to log about it
 fit(model, data, report) -> model       train on the training split (report: validation curve)
-score(model, part) -> metrics           metrics on one split, cheap enough for tuning trials
+validate(new_model, data, report)       validation metrics of a fresh model (one tuning trial)
 evaluate(model, data, splits)           metrics per split, figures, tables
-predict_frame(model, X) -> DataFrame    what the logged model returns for raw input rows
-metric_names(), objective, direction    what tuning may optimise, and the default
+predict_frame(model, X) -> DataFrame    what the logged model returns for its input rows
+input_example(data) -> DataFrame        rows of that input, for the signature (no PII)
+predict_params                          keyword options of predict_frame with defaults ({"k": 10})
+metric_names(), objective, minimized    what tuning may optimise, the default, the losses
+headline                                metric names printed at the end of a run
+
+What the registry needs (promotion re-scores the holdout kept with the model):
+holdout(data) -> DataFrame              the table kept with the model (the test split)
+outcomes(holdout) -> (X, y)             model input and what the gate compares against;
+                                        y has one entry per row of predict_frame's output
+output_column                           the predict_frame column the gate judges
+metrics_of(y, predictions), metric_function(name)   metrics on the gate's units
+baseline_scores(y, X)                   the naive model's predictions (None: no baseline)
+floors                                  the minimums a champion must show by default
+binary_labels                           y holds 0/1 labels (bootstraps redraw one-class samples)
+score_column                            numeric output for deciles and drift (None: no deciles)
+whole_input                             batch scoring reads the file whole (series, logs)
 """
 
 from __future__ import annotations
@@ -36,6 +51,18 @@ def part_to_frame(part: Part) -> pd.DataFrame:
 
 def part_from_frame(frame: pd.DataFrame) -> Part:
     return Part(frame.drop(columns=[LABEL]), frame[LABEL].to_numpy())
+
+
+def recorded_metrics(tags: dict[str, str], prefix: str = "test_") -> dict[str, float]:
+    """The test metrics a version was registered with (tags test_<metric>), by metric name."""
+    found = {}
+    for key, value in tags.items():
+        if key.startswith(prefix):
+            try:
+                found[key.removeprefix(prefix)] = float(value)
+            except ValueError:
+                continue
+    return found
 
 
 @dataclass

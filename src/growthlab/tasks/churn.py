@@ -27,6 +27,8 @@ from growthlab.tasks.lead_scoring import LeadScoring
 class Churn(LeadScoring):
     """Lead scoring's ranking machinery, with snapshots, a value curve and a recency baseline."""
 
+    headline = (*LeadScoring.headline, "best_contact_fraction", "best_contact_value")
+
     def __init__(
         self,
         name: str = "churn",

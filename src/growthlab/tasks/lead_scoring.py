@@ -19,7 +19,7 @@ from growthlab.models import diagnostics
 from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
-from growthlab.tasks import Evaluation, Part, Prepared
+from growthlab.tasks import Evaluation, Part, Prepared, part_from_frame, part_to_frame
 
 MIN_ROWS = 50
 
@@ -29,7 +29,13 @@ class LeadScoring:
 
     objective = "roc_auc"  # what tuning maximises unless tuner.metric says otherwise
     minimized = ("log_loss", "brier")  # metrics where lower is better
-    output_column = "score"  # the pyfunc's output that deciles, drift and the gate rank by
+    output_column = "score"  # the pyfunc's output the gate ranks by
+    score_column = "score"  # ...and the one batch scoring cuts into deciles and checks for drift
+    binary_labels = True
+    whole_input = False  # rows score independently: batch scoring reads in chunks
+    floors = {"roc_auc": 0.6}  # the gate's default minimum (registry.gate.floors overrides)
+    predict_params: dict[str, object] | None = None  # inference-time options the pyfunc takes
+    headline = ("roc_auc", "oracle_roc_auc", "average_precision", "lift_at_10pct")
 
     def __init__(
         self,
@@ -142,6 +148,17 @@ class LeadScoring:
 
     def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"score": model.predict_proba(X)[:, 1]}, index=X.index)
+
+    def input_example(self, data: Prepared) -> pd.DataFrame:
+        return data.parts["train"].X.head(100)
+
+    def holdout(self, data: Prepared) -> pd.DataFrame:
+        """The test split, features and label: a promotion re-scores both models on it."""
+        return part_to_frame(data.parts["test"])
+
+    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        part = part_from_frame(holdout)
+        return part.X, part.y
 
     def metric_names(self) -> list[str]:
         """Every metric score() returns, without the split prefix."""
