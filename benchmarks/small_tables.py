@@ -34,18 +34,19 @@ within noise (interval of ensemble - best reaches 0) and clearly better than XGB
 OOF and test AUC per member, trials within the budget and the best params.
 
     python benchmarks/small_tables.py [--budget 60] [--skip-telecom] [--same-rows] [--demo]
-        [--seeds 42,43,44] [--variant LABEL "override ... [from=CONFIG] [@defaults-first]"]...
+        [--seeds 42,43,44] [--variant LABEL "override ... [from=CONFIG]"]...
 
 ``--variant`` adds a row: the ensemble's overrides (or those of ``from=CONFIG``, one of the
 four) with extra Hydra overrides, e.g. a proposed config change tried without editing conf/;
 an override of a key the base sets replaces it (``tuner=none`` drops the ``tuner.*`` ones).
-``@defaults-first`` makes the study's first trial the config's own values of the search-space
-keys (``study.enqueue_trial``). ``--seeds`` repeats everything per seed (``seed=S``: data,
-split and models) and adds a pooled table: mean test AUC and the mean per-seed gain, with a
-bootstrap stratified by seed. ``--demo`` also times ``python -m growthlab
-experiments=lead_scoring_ensemble store=<tmp>`` as a child process (wall, CPU from wait4, load
-average before and after). Needs no network; about 4 minutes per dataset at the default budget
-on a free 2-core machine, several times that when other processes hold the cores.
+Tuned rows start from the config as written (``tuner.start_from_config``, the default); a
+variant with ``tuner.start_from_config=false`` shows what that is worth. ``--seeds`` repeats
+everything per seed (``seed=S``: data, split and models) and adds a pooled table: mean test
+AUC and the mean per-seed gain, with a bootstrap stratified by seed. ``--demo`` also times
+``python -m growthlab experiments=lead_scoring_ensemble store=<tmp>`` as a child process
+(wall, CPU from wait4, load average before and after). Needs no network; about 4 minutes per
+dataset at the default budget on a free 2-core machine, several times that when other
+processes hold the cores.
 """
 
 from __future__ import annotations
@@ -90,7 +91,6 @@ XGBOOST_LIBRARY_DEFAULTS = [
 SINGLES = ("xgboost_defaults", "logistic_regression", "xgboost_tuned")
 # One trial of an empty search space: no tuning, but the runner's refit on train + valid.
 SAME_ROWS = ["tuner=tpe", "~search_space", "tuner.n_trials=1"]
-DEFAULTS_FIRST = "@defaults-first"  # a --variant token: the study's first trial is the config's
 
 
 @dataclass
@@ -137,8 +137,8 @@ def configurations(
     same_rows: bool,
     variants: list[tuple[str, str]],
     seed: int | None = None,
-) -> list[tuple[str, list[str], bool]]:
-    """(name, overrides, enqueue the defaults first) per configuration, variants last."""
+) -> list[tuple[str, list[str]]]:
+    """(name, overrides) per configuration, variants last."""
     base = DATASETS[dataset] + ([] if seed is None else [f"seed={seed}"])
     tag = f"bench-small-{dataset}-{os.getpid()}" + ("" if seed is None else f"-{seed}")
     tuned = ["tuner=tpe", f"tuner.timeout={budget:g}"]
@@ -151,21 +151,21 @@ def configurations(
     if same_rows:
         for name in ("xgboost_defaults", "logistic_regression"):
             configs[name] = [*configs[name], *SAME_ROWS]
-    named = [(name, overrides, False) for name, overrides in configs.items()]
+    named = list(configs.items())
     for label, extra in variants:
         tokens = shlex.split(extra)
         start = next((t.removeprefix("from=") for t in tokens if t.startswith("from=")), "ensemble")
         if start not in configs:
             raise SystemExit(f"--variant {label}: from={start}; use one of {', '.join(configs)}")
-        overrides = [t for t in tokens if not t.startswith("from=") and t != DEFAULTS_FIRST]
-        named.append((label, merged(configs[start], overrides), DEFAULTS_FIRST in tokens))
+        overrides = [t for t in tokens if not t.startswith("from=")]
+        named.append((label, merged(configs[start], overrides)))
     studies = []
-    for name, overrides, enqueue in named:
+    for name, overrides in named:
         if any(o.startswith("tuner=") and o != "tuner=none" for o in overrides) and not any(
             o.startswith("tuner.study_name=") for o in overrides
         ):
             overrides = [*overrides, f"tuner.study_name={tag}-{name}"]
-        studies.append((name, overrides, enqueue))
+        studies.append((name, overrides))
     return studies
 
 
@@ -181,28 +181,7 @@ def merged(base: list[str], extra: list[str]) -> list[str]:
     return [*kept, *extra]
 
 
-def enqueue_defaults(cfg: Any) -> dict[str, Any]:
-    """Make the study's first trial the config's own values of the search-space keys."""
-    import optuna
-    from omegaconf import OmegaConf
-
-    from growthlab import tuning
-    from growthlab.runner import has_key
-
-    space = tuning.parse_space(cfg.get("search_space") or {}, lambda key: has_key(cfg, key))
-    params = {p.key: OmegaConf.select(cfg, p.key) for p in space}
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        storage=cfg.tuner.storage,
-        study_name=cfg.tuner.study_name,
-        direction=cfg.tuner.direction or "maximize",
-        load_if_exists=True,
-    )
-    study.enqueue_trial(params)
-    return params
-
-
-def run_one(name: str, overrides: list[str], verbose: bool, enqueue: bool = False) -> Row:
+def run_one(name: str, overrides: list[str], verbose: bool) -> Row:
     """The runner in this process with a fresh store; its study is read before the store goes."""
     from growthlab.runner import run
 
@@ -213,8 +192,6 @@ def run_one(name: str, overrides: list[str], verbose: bool, enqueue: bool = Fals
         cfg = compose(full)
         if cfg.tuner.sampler != "none":
             cfg.tuner.progress = False
-            if enqueue and cfg.get("search_space"):
-                enqueue_defaults(cfg)
         busy, cpu, started = busy_cpu_seconds(), time.process_time(), time.perf_counter()
         printed = io.StringIO()
         with contextlib.redirect_stdout(sys.stdout if verbose else printed):
@@ -551,13 +528,8 @@ def main() -> None:
     parser.add_argument(
         "--variant", nargs=2, action="append", default=[], metavar=("LABEL", "OVERRIDES"),
         help="an extra row: the ensemble's overrides (or from=CONFIG's) plus these space-separated "
-        "Hydra overrides; @defaults-first enqueues the config's own values as the first trial",
+        "Hydra overrides",
     )  # fmt: skip
-    parser.add_argument(
-        "--enqueue-defaults",
-        action="store_true",
-        help="tuned configs: the config's own values are the study's first trial",
-    )
     parser.add_argument(
         "--seeds", help="comma-separated config seeds (data, split, models): one table each, "
         "then a pooled one (default: the config's seed)",
@@ -596,12 +568,12 @@ def main() -> None:
         by_seed: dict[int, list[Row]] = {}
         for seed in seeds:
             rows = []
-            for name, overrides, enqueue in configurations(
+            for name, overrides in configurations(
                 dataset, args.budget, args.same_rows, variants, seed
             ):
                 if only and name not in only:
                     continue
-                row = run_one(name, overrides, args.verbose, enqueue or args.enqueue_defaults)
+                row = run_one(name, overrides, args.verbose)
                 print(
                     f"{dataset} {name}: test AUC {row.test_auc:.4f}, {row.wall:.1f} s "
                     f"(load {row.load:.1f})  [{' '.join(overrides)}]",

@@ -464,6 +464,35 @@ def test_tuned_run_model_loads_and_scores(tuned: tuple[RunResult, Path, DictConf
     assert len(scores) == 20 and scores.between(0, 1).all()
 
 
+def test_first_trial_is_the_config_as_written(tuned: tuple[RunResult, Path, DictConfig]) -> None:
+    """start_from_config: the defaults the space admits are tried first; the rest is sampled."""
+    _, store, cfg = tuned
+    first = load_study(store, cfg).trials[0].params
+    for key in ("model.learning_rate", "model.subsample", "model.reg_lambda"):
+        assert first[key] == pytest.approx(OmegaConf.select(cfg, key)), key
+    # model.n_estimators=300 lies outside this test's 10..40 space: the sampler chose it.
+    assert 10 <= first["model.n_estimators"] <= 40
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "admitted"),
+    [
+        (Param("k", "int", 100, 800, step=50), 300, True),
+        (Param("k", "int", 100, 800, step=50), 320, False),
+        (Param("k", "int", 2, 6), 7, False),
+        (Param("k", "int", 2, 6), 2.5, False),
+        (Param("k", "log", 0.01, 0.1, log=True), 0.1, True),
+        (Param("k", "float", 0.5, 1.0), "0.7", False),
+        (Param("k", "categorical", choices=("a", "b")), "b", True),
+        (Param("k", "categorical", choices=("a", "b")), "c", False),
+    ],
+)
+def test_param_admits_only_values_its_distribution_can_draw(
+    param: Param, value: object, admitted: bool
+) -> None:
+    assert param.admits(value) is admitted
+
+
 def test_tuned_run_has_one_child_run_per_trial(tuned: tuple[RunResult, Path, DictConfig]) -> None:
     result, store, cfg = tuned
     kids = children(store, result.run_id)

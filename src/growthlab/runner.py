@@ -97,6 +97,7 @@ def run(cfg: DictConfig) -> RunResult | None:
         if tuner.enabled:
             study = tuner.study(direction)
             study.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
+            tuner.start_from(study, space, {p.key: OmegaConf.select(cfg, p.key) for p in space})
             with tempfile.TemporaryDirectory() as folder:
                 workers = tuner.spawn_workers(worker_config(cfg), Path(folder))
                 tuner.wait_for_workers(study, workers)

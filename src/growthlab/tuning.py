@@ -63,6 +63,19 @@ class Param:
             self.key, self.low, self.high, step=self.step, log=self.log or self.type == "log"
         )
 
+    def admits(self, value: Any) -> bool:
+        """Whether the distribution can produce `value` (a config default worth trying first)."""
+        if self.type == "categorical":
+            return value in self.choices
+        if not _is_number(value) or not self.low <= value <= self.high:
+            return False
+        if self.type == "int" and value != int(value):
+            return False
+        step = self.step or (1 if self.type == "int" else None)
+        return (
+            step is None or abs((value - self.low) / step - round((value - self.low) / step)) < 1e-9
+        )
+
 
 def parse_space(
     space: Mapping[str, Mapping[str, Any]], exists: Callable[[str], bool]
@@ -138,6 +151,7 @@ class Tuner:
         role: str = "main",
         heartbeat_seconds: int = 10,
         progress: bool = True,
+        start_from_config: bool = True,
     ) -> None:
         if sampler not in ("none", "tpe", "random"):
             raise UserError(f"tuner.sampler={sampler!r} is unknown; use none, tpe or random")
@@ -163,6 +177,7 @@ class Tuner:
         self.role = role
         self.heartbeat_seconds = heartbeat_seconds
         self.progress = progress
+        self.start_from_config = start_from_config
 
     @property
     def enabled(self) -> bool:
@@ -215,6 +230,23 @@ class Tuner:
             optuna.storages.fail_stale_trials(study)  # a killed process's trials: fail, retry
         self.fail_orphans(study)
         return study
+
+    def start_from(
+        self, study: optuna.Study, space: list[Param], values: Mapping[str, Any]
+    ) -> None:
+        """Queue the config as written as a new study's first trial (when start_from_config).
+
+        With a budget of a few trials, a poor first draw can leave the tuned model worse than
+        the defaults; trying them first means the study's best is at least as good on its own
+        validation. Values outside their distribution are left to the sampler.
+        """
+        if not self.start_from_config or study.trials:
+            return
+        admitted = {
+            p.key: values[p.key] for p in space if p.key in values and p.admits(values[p.key])
+        }
+        if admitted:
+            study.enqueue_trial(admitted)
 
     def _sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         seed %= 2**32
