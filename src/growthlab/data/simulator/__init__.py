@@ -95,9 +95,11 @@ from growthlab.data.simulator.customers import (
 from growthlab.data.simulator.datasets import (
     CRM_COLUMNS,
     CUSTOMERS_COLUMNS,
+    INTERACTIONS_COLUMNS,
     LEADS_COLUMNS,
     TRANSACTIONS_COLUMNS,
     SimulatedCustomers,
+    SimulatedInteractions,
     SimulatedLeads,
     SimulatedTransactions,
 )
@@ -143,6 +145,8 @@ __all__ = [
     "SimulatedLeads",
     "SimulatedCustomers",
     "SimulatedTransactions",
+    "SimulatedInteractions",
+    "INTERACTIONS_COLUMNS",
     "LEADS_COLUMNS",
     "CUSTOMERS_COLUMNS",
     "TRANSACTIONS_COLUMNS",

@@ -14,6 +14,7 @@ from growthlab.data.simulator.customers import (
     draw_customer_base,
     draw_transactions,
 )
+from growthlab.data.simulator.interactions import draw_interactions
 from growthlab.data.simulator.leads import draw_leads
 from growthlab.errors import UserError
 
@@ -69,6 +70,29 @@ class MarketingSimulator:
         base = self._customer_base(n_customers, start, days)
         rng = self._rng("transactions")
         return draw_transactions(rng, base)
+
+    def interactions(
+        self,
+        n_customers: int,
+        n_products: int = 500,
+        start: str = "2024-01-01",
+        days: int = 730,
+        mean_products: float = 8.0,
+    ) -> pd.DataFrame:
+        """Customer x product purchase lines from latent tastes and a long-tailed popularity.
+
+        Columns: ``customer_id``, ``product_id``, ``category`` (the product's), ``quantity``
+        and ``timestamp``, in time order; see :mod:`~growthlab.data.simulator.interactions`.
+        """
+        n = _check_positive_int(n_customers, "n_customers")
+        m = _check_positive_int(n_products, "n_products")
+        days = _check_positive_int(days, "days")
+        if not isinstance(mean_products, int | float) or not 1 <= mean_products <= m:
+            raise UserError(f"mean_products must be in [1, n_products] (got {mean_products!r})")
+        start_day = _parse_day(start, "start")
+        return draw_interactions(
+            self._rng("interactions"), n, m, start_day, days, float(mean_products)
+        )
 
     def _customer_base(self, n_customers: int, start: str, days: int) -> _CustomerBase:
         """Everything per customer, from the "customers" stream (shared by both tables).

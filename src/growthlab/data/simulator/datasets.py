@@ -123,3 +123,54 @@ class SimulatedTransactions(_SimulatedCustomerTable):
         return MarketingSimulator(self.seed).transactions(
             self.n_customers, start=self.start, days=self.days
         )
+
+
+# Roles of the interactions' columns: who, what, how many, when; category is an item attribute.
+INTERACTIONS_COLUMNS: dict[str, Any] = {
+    "user": "customer_id",
+    "item": "product_id",
+    "weight": "quantity",
+    "time": "timestamp",
+    "categorical": ["category"],
+}
+
+
+class SimulatedInteractions(Dataset):
+    """Customer x product purchases with planted tastes (``_target_`` of a Hydra config)."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_customers: int = 5_000,
+        n_products: int = 300,
+        mean_products: float = 8.0,
+        seed: int = 0,
+        start: str = "2024-01-01",
+        days: int = 730,
+    ) -> None:
+        super().__init__(name, columns)
+        for key, value in (("n_customers", n_customers), ("n_products", n_products)):
+            if not _is_int(value) or value < 1:
+                raise UserError(f"dataset.{key} must be a positive integer (got {value!r})")
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+        if not _is_int(days) or days < 1:
+            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        if not isinstance(mean_products, int | float) or not 1 <= mean_products <= n_products:
+            raise UserError(
+                f"dataset.mean_products must be between 1 and n_products (got {mean_products!r})"
+            )
+        _parse_day(start, "dataset.start")
+        self.n_customers = int(n_customers)
+        self.n_products = int(n_products)
+        self.mean_products = float(mean_products)
+        self.seed = int(seed)
+        self.start = str(start)
+        self.days = int(days)
+
+    def load(self) -> pd.DataFrame:
+        """Generate the purchase lines (deterministic for the seed)."""
+        return MarketingSimulator(self.seed).interactions(
+            self.n_customers, self.n_products, self.start, self.days, self.mean_products
+        )
