@@ -22,6 +22,7 @@ REASON ?=
 INPUT ?=
 OUTPUT ?=
 CUTOFF ?=
+BENCH ?= runner_overhead
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
 .PHONY: help install demo train tune tune-worker sweep promote history score serve ui test \
 	test-slow lint format bench clean
@@ -91,8 +92,8 @@ format: $(STAMP) ## rewrite files in ruff's style
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP) ## run the benchmarks (prints figures; takes minutes)
-	$(BIN)/python benchmarks/runner_overhead.py
+bench: $(STAMP) ## run one benchmark, printing figures (minutes): make bench BENCH=small_tables ARGS="--budget 60"
+	$(BIN)/python benchmarks/$(BENCH).py $(ARGS)
 
 clean: ## remove the local MLflow store, caches and the venv
 	rm -rf $(VENV) mlruns outputs multirun .pytest_cache .ruff_cache
