@@ -98,6 +98,7 @@ from growthlab.data.simulator.datasets import (
     INTERACTIONS_COLUMNS,
     LEADS_COLUMNS,
     TRANSACTIONS_COLUMNS,
+    SimulatedCustomerProfiles,
     SimulatedCustomers,
     SimulatedInteractions,
     SimulatedLeads,
@@ -138,6 +139,11 @@ from growthlab.data.simulator.leads import (
     WEBINAR_EFFECT,
     WEBINAR_X_CHANNEL,
 )
+from growthlab.data.simulator.profiles import (
+    PROFILE_ARCHETYPES,
+    PROFILE_REGIONS,
+    PROFILE_SEGMENT_WEIGHTS,
+)
 
 __all__ = [
     # The company, its datasets and its command line.
@@ -147,6 +153,7 @@ __all__ = [
     "SimulatedTransactions",
     "SimulatedInteractions",
     "INTERACTIONS_COLUMNS",
+    "SimulatedCustomerProfiles",
     "LEADS_COLUMNS",
     "CUSTOMERS_COLUMNS",
     "TRANSACTIONS_COLUMNS",
@@ -202,6 +209,10 @@ __all__ = [
     "PRODUCT_CATEGORIES",
     "PRODUCT_CATEGORY_P_BY_SEGMENT",
     "PRODUCT_CATEGORY_CONCENTRATION",
+    # Customer profiles with planted segments.
+    "PROFILE_ARCHETYPES",
+    "PROFILE_SEGMENT_WEIGHTS",
+    "PROFILE_REGIONS",
     # When people buy.
     "SEASON_AMPLITUDE",
     "SEASON_PEAK_DAY",

@@ -16,6 +16,7 @@ from growthlab.data.simulator.customers import (
 )
 from growthlab.data.simulator.interactions import draw_interactions
 from growthlab.data.simulator.leads import draw_leads
+from growthlab.data.simulator.profiles import PROFILE_ARCHETYPES, draw_customer_profiles
 from growthlab.errors import UserError
 
 
@@ -70,6 +71,14 @@ class MarketingSimulator:
         base = self._customer_base(n_customers, start, days)
         rng = self._rng("transactions")
         return draw_transactions(rng, base)
+
+    def customer_profiles(self, n_customers: int, n_segments: int = 4) -> pd.DataFrame:
+        """Customer features drawn around planted archetypes, kept as ``true_segment``."""
+        n = _check_positive_int(n_customers, "n_customers")
+        k = _check_positive_int(n_segments, "n_segments")
+        if k > len(PROFILE_ARCHETYPES):
+            raise UserError(f"n_segments must be at most {len(PROFILE_ARCHETYPES)} (got {k})")
+        return draw_customer_profiles(self._rng("customer_profiles"), n, k)
 
     def interactions(
         self,

@@ -174,3 +174,27 @@ class SimulatedInteractions(Dataset):
         return MarketingSimulator(self.seed).interactions(
             self.n_customers, self.n_products, self.start, self.days, self.mean_products
         )
+
+
+class SimulatedCustomerProfiles(Dataset):
+    """Customer features with planted segments (``true_segment``): ``_target_`` of a config."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_customers: int = 5000,
+        n_segments: int = 4,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(name, columns)
+        for key, value in (("n_customers", n_customers), ("n_segments", n_segments)):
+            if not _is_int(value) or value < 1:
+                raise UserError(f"dataset.{key} must be a positive integer (got {value!r})")
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+        self.n_customers, self.n_segments, self.seed = int(n_customers), int(n_segments), int(seed)
+
+    def load(self) -> pd.DataFrame:
+        """Generate the profiles table (deterministic for the seed)."""
+        return MarketingSimulator(self.seed).customer_profiles(self.n_customers, self.n_segments)

@@ -1,0 +1,382 @@
+"""Segmentation: groups of customers that are distinct, big enough to act on, stable, and named.
+
+Two input shapes, one task: a transaction log (dataset.columns.amount declared), from which
+one row per customer is built by churn's snapshot code at a single cutoff (the day after the
+last event unless task.cutoff says otherwise), or any customer feature table. Customers are
+split at random into train / valid / test. Every segmentation is judged in one space, the
+task's own encoding of the raw columns (SegmentEncoder: log of skewed columns, one-hot,
+standardised), so k-means, a Gaussian mixture and the RFM rules are compared on equal terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from growthlab.data.dataset import Columns
+from growthlab.data.snapshots import CUTOFF, build_snapshots
+from growthlab.data.split import stratified_split
+from growthlab.errors import UserError
+from growthlab.metrics import clustering as cm
+from growthlab.models.segment_profiles import NamedSegments, segment_profile
+from growthlab.models.segmenters import RFMSegmenter, SegmentEncoder
+from growthlab.plots import segmentation as plots
+from growthlab.tasks import Evaluation, Part, Prepared, part_from_frame, part_to_frame
+
+MIN_CUSTOMERS = 50
+OBJECTIVES = ("silhouette", "calinski_harabasz", "davies_bouldin")
+# What a trial scores when its smallest segment is below task.min_segment_share: it loses.
+PENALTY = {"silhouette": -1.0, "calinski_harabasz": 0.0, "davies_bouldin": 1e6}
+
+
+class Segmentation:
+    """Internal metrics on a fixed space, a minimum segment share, bootstrap stability."""
+
+    minimized = ("davies_bouldin",)
+    output_column = "segment"  # the gate compares segment ids on the holdout customers
+    score_column = None  # segments are not ranked: no deciles, no PSI
+    binary_labels = False
+    whole_input = False
+    predict_params: dict[str, object] | None = None
+    headline = (
+        "calinski_harabasz",
+        "silhouette",
+        "davies_bouldin",
+        "n_segments",
+        "min_segment_share",
+        "stability_ari",
+        "oracle_ari",
+    )
+
+    def __init__(
+        self,
+        name: str = "segmentation",
+        objective: str = "calinski_harabasz",
+        valid_size: float = 0.2,
+        test_size: float = 0.2,
+        min_segment_share: float = 0.05,
+        stability_resamples: int = 10,
+        stability_rows: int | None = 20_000,
+        floors: dict[str, float] | None = None,
+        silhouette_rows: int = 2000,
+        gate_silhouette_rows: int = 500,
+        log_skewed: bool = True,
+        recency_column: str = "recency_days",
+        frequency_column: str = "frequency_total",
+        monetary_column: str = "monetary_total",
+        features: Sequence[str] | None = None,
+        cutoff: str | None = None,
+        windows: Sequence[int] = (90, 365),
+        key_features: int = 8,
+        plot_rows: int = 2000,
+        seed: int = 0,
+    ) -> None:
+        if objective not in OBJECTIVES:
+            raise UserError(f"task.objective={objective!r}; use one of {', '.join(OBJECTIVES)}")
+        if not 0 <= min_segment_share < 0.5:
+            raise UserError(
+                f"task.min_segment_share={min_segment_share} cannot hold for two or more "
+                "segments; use a share in [0, 0.5), e.g. 0.05"
+            )
+        if stability_resamples < 1:
+            raise UserError("task.stability_resamples must be at least 1, e.g. 10")
+        self.name = name
+        self.objective = objective
+        self.valid_size, self.test_size = valid_size, test_size
+        self.min_segment_share = min_segment_share
+        self.stability_resamples = stability_resamples
+        self.stability_rows = stability_rows
+        default = {"stability_ari": 0.75, "min_segment_share": min_segment_share}
+        self.floors = dict(default if floors is None else floors)
+        self.silhouette_rows = silhouette_rows
+        self.gate_silhouette_rows = gate_silhouette_rows
+        self.log_skewed = log_skewed
+        self.rfm = (recency_column, frequency_column, monetary_column)
+        self.features = list(features) if features else None
+        self.cutoff = cutoff
+        self.windows = tuple(windows)
+        self.key_features = key_features
+        self.plot_rows = plot_rows
+        self.seed = seed
+        self.categorical: list[str] = []
+        self.numeric: list[str] = []
+        self.log_columns: Columns | None = None  # set when trained on a log: scoring needs it
+
+    # --- data -----------------------------------------------------------------------------
+
+    def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
+        if frame.empty:
+            raise UserError("the dataset has no rows; check dataset.path or the query behind it")
+        columns.check(frame, "the data")
+        info: dict[str, Any] = {"split": "random_customers"}
+        if columns.amount:
+            if not (columns.id and columns.time):
+                raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
+            cutoff = self._cutoff(frame[columns.time])
+            self.log_columns = columns
+            table = self.table_from_log(frame, str(cutoff))
+            roles = Columns(id=columns.id, time=CUTOFF)
+            info.update({"shape": "transaction_log", "cutoff": f"{cutoff:%Y-%m-%d}"})
+        else:
+            table, roles = frame, columns
+            info["shape"] = "customer_table"
+        X = roles.features(table)
+        if self.features:
+            missing = [c for c in self.features if c not in X.columns]
+            if missing:
+                raise UserError(
+                    f"task.features names {missing[0]!r}, which is not a feature column "
+                    f"(features: {', '.join(map(str, X.columns[:20]))})"
+                )
+            X = X[self.features]
+        if X.shape[1] == 0:
+            raise UserError(
+                "no feature columns left to segment on; declare fewer columns in "
+                "dataset.columns (drop, pii, ...) or fix task.features"
+            )
+        if len(X) < MIN_CUSTOMERS:
+            raise UserError(f"only {len(X)} customers; segmentation needs at least {MIN_CUSTOMERS}")
+        self.categorical, self.numeric = list(columns.categorical), list(columns.numeric)
+        oracle = None
+        if columns.oracle:
+            oracle = pd.factorize(table[columns.oracle])[0]
+        positions = stratified_split(np.zeros(len(X)), self.valid_size, self.test_size, self.seed)
+        parts = {}
+        for split, rows in positions.items():
+            parts[split] = Part(
+                X.iloc[rows], np.zeros(len(rows)), None if oracle is None else oracle[rows]
+            )
+            info[f"{split}_rows"] = len(rows)
+        info["n_features"] = X.shape[1]
+        return Prepared(parts, info)
+
+    def _cutoff(self, times: pd.Series) -> pd.Timestamp:
+        if not pd.api.types.is_datetime64_any_dtype(times):
+            raise UserError(f"time column {times.name!r} is {times.dtype}, not dates")
+        if self.cutoff is not None:
+            return pd.Timestamp(self.cutoff)
+        return times.max().normalize() + pd.Timedelta(days=1)
+
+    def table_from_log(self, log: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+        """One row per customer with a purchase before the cutoff: churn's snapshot features."""
+        if self.log_columns is None:
+            raise UserError(
+                "this segmenter was trained on a customer table, not a log: score a customer "
+                "table (leave CUTOFF unset)"
+            )
+        c = self.log_columns
+        missing = [k for k in (c.id, c.time, c.amount) if k not in log]
+        if missing:
+            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
+        log = log.assign(**{c.time: pd.to_datetime(log[c.time])})
+        cut = pd.Timestamp(cutoff)
+        span = (cut - log[c.time].min()).days + 1  # everyone who bought before the cutoff
+        return build_snapshots(
+            log,
+            [cut],
+            id_col=c.id,
+            time_col=c.time,
+            amount_col=c.amount,
+            channel_col=c.channel,
+            active_window_days=max(span, 1),
+            windows=self.windows,
+            labels=False,
+        )
+
+    # --- fitting --------------------------------------------------------------------------
+
+    def _check_k(self, model: BaseEstimator, n_rows: int) -> None:
+        k = _segments_asked(model)
+        if k is None:
+            return
+        if k * self.min_segment_share > 1:
+            raise UserError(
+                f"{k} segments cannot each hold task.min_segment_share={self.min_segment_share} "
+                "of the customers; lower model.n_clusters (n_components) or the share"
+            )
+        if n_rows < 2 * k:
+            raise UserError(
+                f"only {n_rows} training customers for {k} segments; use more customers or "
+                "fewer segments (model.n_clusters / model.n_components)"
+            )
+
+    def fit(self, model: BaseEstimator, data: Prepared, report: Any = None) -> BaseEstimator:
+        """Fit on train and learn a readable name per segment from the training profile."""
+        train = data.parts["train"]
+        self._check_k(model, len(train.X))
+        recency, frequency, monetary = self.rfm
+        words = {
+            recency: ("recent", "lapsed"),
+            frequency: ("infrequent", "frequent"),
+            monetary: ("low value", "high value"),
+        }
+        return NamedSegments(model, words=words).fit(train.X)
+
+    def validate(
+        self, new_model: Callable[[], BaseEstimator], data: Prepared, report: Any = None
+    ) -> dict[str, float]:
+        """One trial: fit on train, judge valid; too small a segment makes the trial lose.
+
+        There is no training curve to report (a clustering fit is one step): no pruning.
+        """
+        train, valid = data.parts["train"], data.parts["valid"]
+        model = new_model()
+        k = _segments_asked(model)
+        if k is not None and k * self.min_segment_share > 1:
+            return {**PENALTY, "min_segment_share": 0.0, "n_segments": float(k), "feasible": 0.0}
+        self._check_k(model, len(train.X))
+        model.fit(train.X)
+        space = self.space(train.X)
+        metrics = self.metrics_of(space.transform(valid.X), model.predict(valid.X))
+        feasible = metrics["min_segment_share"] >= self.min_segment_share
+        if not feasible:
+            metrics.update(PENALTY)
+        metrics = {k: (v if np.isfinite(v) else PENALTY.get(k, 0.0)) for k, v in metrics.items()}
+        return {**metrics, "feasible": float(feasible)}
+
+    def space(self, X: pd.DataFrame) -> SegmentEncoder:
+        """The fixed space every segmentation is judged in, fitted on the given rows."""
+        return SegmentEncoder(
+            categorical=self.categorical or None,
+            numeric=self.numeric or None,
+            one_hot=True,
+            log_skewed=self.log_skewed,
+        ).fit(X)
+
+    # --- metrics --------------------------------------------------------------------------
+
+    def metric_names(self) -> list[str]:
+        return [*OBJECTIVES, "min_segment_share", "n_segments", "stability_ari"]
+
+    def metrics_of(self, y: np.ndarray, segments: np.ndarray) -> dict[str, float]:
+        """Internal metrics of segment ids on the rows of y (the standardised feature matrix)."""
+        return {
+            "silhouette": cm.silhouette(y, segments, self.silhouette_rows, self.seed),
+            "calinski_harabasz": cm.calinski_harabasz(y, segments),
+            "davies_bouldin": cm.davies_bouldin(y, segments),
+            "min_segment_share": cm.min_segment_share(segments),
+            "n_segments": float(len(np.unique(segments))),
+        }
+
+    def metric_function(self, name: str) -> Callable[[np.ndarray, np.ndarray], float]:
+        """One metric of (y, segments) for bootstrap resamples; silhouette on a small sample."""
+        if name == "silhouette":
+            return partial(_silhouette, rows=self.gate_silhouette_rows, seed=self.seed)
+        if name == "calinski_harabasz":
+            return cm.calinski_harabasz
+        if name == "davies_bouldin":
+            return cm.davies_bouldin
+        return lambda y, s: self.metrics_of(y, s)[name]
+
+    def stability(self, model: BaseEstimator, X: pd.DataFrame) -> tuple[float, float]:
+        """Mean and min ARI of refits on bootstrap samples vs the full fit, on the same rows."""
+        rng = np.random.default_rng(self.seed)
+        if self.stability_rows and len(X) > self.stability_rows:
+            X = X.iloc[np.sort(rng.permutation(len(X))[: self.stability_rows])]
+        inner = model.estimator_ if hasattr(model, "estimator_") else model
+        full = inner.predict(X)
+        scores = []
+        for _ in range(self.stability_resamples):
+            rows = rng.integers(0, len(X), len(X))
+            refit = clone(inner).fit(X.iloc[rows])
+            scores.append(cm.adjusted_rand(full, refit.predict(X)))
+        return float(np.mean(scores)), float(np.min(scores))
+
+    def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray | None:
+        """The classic RFM rules on the same customers, when they have R, F and M columns."""
+        if X is None or not all(c in X for c in self.rfm):
+            return None
+        return self._rules().fit(X).predict(X)
+
+    def _rules(self) -> RFMSegmenter:
+        recency, frequency, monetary = self.rfm
+        return RFMSegmenter(recency, frequency, monetary)
+
+    # --- the logged model -----------------------------------------------------------------
+
+    def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
+        segments = np.asarray(model.predict(X)).astype(np.int64)
+        names = (
+            model.name_of(segments)
+            if hasattr(model, "name_of")
+            else np.array([f"segment {s}" for s in segments], dtype=object)
+        )
+        return pd.DataFrame({"segment": segments, "segment_name": names}, index=X.index)
+
+    def input_example(self, data: Prepared) -> pd.DataFrame:
+        return data.parts["train"].X.head(100)
+
+    def holdout(self, data: Prepared) -> pd.DataFrame:
+        return part_to_frame(data.parts["test"])
+
+    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """The holdout's raw columns, and its own standardised matrix every model is judged in."""
+        X = part_from_frame(holdout).X
+        return X, self.space(X).transform(X)
+
+    # --- evaluation -----------------------------------------------------------------------
+
+    def evaluate(
+        self, model: BaseEstimator, data: Prepared, splits: Sequence[str] = ("valid", "test")
+    ) -> Evaluation:
+        """Metrics per split, stability and the RFM rules' scores; profile and plots on test."""
+        result = Evaluation()
+        train = data.parts["train"]
+        space = self.space(train.X)
+        for split in splits:
+            part = data.parts[split]
+            segments = model.predict(part.X)
+            metrics = self.metrics_of(space.transform(part.X), segments)
+            if part.oracle is not None:
+                metrics["oracle_ari"] = cm.adjusted_rand(part.oracle, segments)
+            result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+        mean_ari, min_ari = self.stability(model, train.X)
+        result.metrics.update({"test_stability_ari": mean_ari, "test_stability_ari_min": min_ari})
+        test = data.parts["test"]
+        Z = space.transform(test.X)
+        segments = model.predict(test.X)
+        names = getattr(model, "names_", {int(s): f"segment {s}" for s in np.unique(segments)})
+        if all(c in test.X for c in self.rfm):
+            rules = self._rules().fit(train.X).predict(test.X)
+            rfm = self.metrics_of(Z, rules)
+            result.metrics.update({f"test_rfm_{k}": v for k, v in rfm.items()})
+        profile = segment_profile(test.X, segments, names, self.rfm, self.key_features)
+        result.tables["test_segment_profile"] = profile
+        result.figures = self.figures(Z, segments, names, space)
+        return result
+
+    def figures(
+        self, Z: np.ndarray, segments: np.ndarray, names: dict[int, str], space: SegmentEncoder
+    ) -> dict[str, Any]:
+        rows = np.sort(np.random.default_rng(self.seed).permutation(len(Z))[: self.plot_rows])
+        numeric = len(space.numeric_)
+        columns = list(space.get_feature_names_out())[-numeric:] if numeric else []
+        return {
+            "test_segment_sizes": plots.sizes_figure(segments, names),
+            "test_segment_profile_heatmap": plots.profile_heatmap_figure(
+                Z[:, Z.shape[1] - numeric :], segments, names, columns
+            ),
+            "test_segment_pca": plots.pca_figure(Z[rows], segments[rows], names),
+            "test_silhouette": plots.silhouette_figure(
+                cm.silhouette_values(Z[rows], segments[rows]), segments[rows], names
+            ),
+        }
+
+
+def _silhouette(y: np.ndarray, segments: np.ndarray, rows: int, seed: int) -> float:
+    return cm.silhouette(y, segments, rows, seed)
+
+
+def _segments_asked(model: BaseEstimator) -> int | None:
+    """The number of segments a clustering model is asked for (None: the model decides)."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    for key in ("n_clusters", "n_components"):
+        value = getattr(last, key, None)
+        if isinstance(value, int | np.integer):
+            return int(value)
+    return None

@@ -1,0 +1,234 @@
+"""Segmentation end to end: planted clusters found by tuning, both input shapes, gate, scoring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from growthlab import handoff, tracking
+from growthlab.data.dataset import Columns
+from growthlab.data.simulator import MarketingSimulator
+from growthlab.errors import UserError
+from growthlab.runner import RunResult, run
+from growthlab.tasks.segmentation import PENALTY, Segmentation
+from tests.conftest import SHARED_DATA, compose_config, store_overrides
+
+LOG = ["experiments=segmentation_kmeans_log", "dataset.n_customers=2500"]
+SURVEY = SHARED_DATA / "marketing_income_survey.csv"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mlruns")
+
+
+@pytest.fixture(scope="module")
+def planted_run(store: Path) -> RunResult:
+    overrides = [
+        "experiments=segmentation_kmeans",
+        "dataset.n_customers=3000",
+        "dataset.n_segments=5",
+        "tuner.n_trials=14",
+        "task.stability_resamples=3",
+    ]
+    return run(compose_config([*overrides, *store_overrides(store)]))
+
+
+@pytest.fixture(scope="module")
+def log_run(store: Path) -> RunResult:
+    overrides = [*LOG, "tuner.n_trials=8", "task.stability_resamples=3"]
+    return run(compose_config([*overrides, *store_overrides(store)]))
+
+
+def test_tuning_finds_the_planted_segments(planted_run: RunResult) -> None:
+    logged = MlflowClient().get_run(planted_run.run_id)
+    assert int(logged.data.params["best.model.n_clusters"]) == 5
+    metrics = logged.data.metrics
+    assert metrics["test_n_segments"] == 5
+    assert metrics["test_oracle_ari"] >= 0.9
+    assert metrics["test_stability_ari"] >= 0.9
+    for name in ("silhouette", "calinski_harabasz", "davies_bouldin", "min_segment_share"):
+        assert f"test_{name}" in metrics
+
+
+def test_every_trial_logs_all_three_internal_metrics(planted_run: RunResult) -> None:
+    client = MlflowClient()
+    experiment = client.get_run(planted_run.run_id).info.experiment_id
+    children = client.search_runs(
+        [experiment], filter_string=f"tags.mlflow.parentRunId = '{planted_run.run_id}'"
+    )
+    assert children
+    for child in children:
+        for name in ("silhouette", "calinski_harabasz", "davies_bouldin", "feasible"):
+            assert f"valid_{name}" in child.data.metrics
+
+
+def test_profile_plots_and_named_segments_are_logged(planted_run: RunResult) -> None:
+    client = MlflowClient()
+    plots = {a.path for a in client.list_artifacts(planted_run.run_id, "plots")}
+    for name in ("sizes", "profile_heatmap", "pca"):
+        assert f"plots/test_segment_{name}.png" in plots
+    assert "plots/test_silhouette.png" in plots
+    local = client.download_artifacts(planted_run.run_id, "tables/test_segment_profile.csv")
+    profile = pd.read_csv(local)
+    assert profile["size"].sum() == len(planted_run.data.parts["test"].X)
+    assert profile["share"].sum() == pytest.approx(1.0)
+    assert profile["name"].is_unique and not profile["name"].str.startswith("segment ").any()
+
+
+def test_splits_are_disjoint_customers(planted_run: RunResult) -> None:
+    parts = planted_run.data.parts  # after tuning: train is train + valid, valid kept apart
+    test_ids = set(parts["test"].X.index)
+    assert not test_ids & set(parts["train"].X.index)
+    assert not set(parts["valid"].X.index) & test_ids
+    assert "customer_id" not in parts["test"].X and "true_segment" not in parts["test"].X
+
+
+def test_log_shape_uses_the_churn_snapshot_features(log_run: RunResult) -> None:
+    logged = MlflowClient().get_run(log_run.run_id)
+    assert logged.data.params["data.shape"] == "transaction_log"
+    X = log_run.data.parts["test"].X
+    assert {"recency_days", "frequency_total", "monetary_total"} <= set(X.columns)
+    assert "customer_id" not in X and "cutoff" not in X
+    metrics = logged.data.metrics
+    assert metrics["test_calinski_harabasz"] > metrics["test_rfm_calinski_harabasz"]
+    local = MlflowClient().download_artifacts(log_run.run_id, "tables/test_segment_profile.csv")
+    profile = pd.read_csv(local)
+    assert profile["revenue_share"].sum() == pytest.approx(1.0)
+    assert {"mean_recency_days", "mean_frequency_total", "mean_monetary_total"} <= set(profile)
+
+
+def test_pyfunc_assigns_segment_id_and_name(log_run: RunResult) -> None:
+    X = log_run.data.parts["test"].X
+    out = mlflow.pyfunc.load_model(log_run.model_uri).predict(X)
+    assert list(out.columns) == ["segment", "segment_name"]
+    np.testing.assert_array_equal(out["segment"], log_run.model.predict(X))
+    names = out.groupby("segment")["segment_name"].nunique()
+    assert (names == 1).all()
+
+
+def test_promote_passes_the_gate_against_the_rfm_rules(log_run: RunResult, store: Path) -> None:
+    cfg = compose_config([*LOG, "command=promote", *store_overrides(store)])
+    task = mlflow.pyfunc.load_model(log_run.model_uri).unwrap_python_model().task
+    test = log_run.data.parts["test"]
+    rules = task.baseline_scores(None, test.X)
+    assert rules is not None and len(rules) == len(test.X)
+    handoff.promote(cfg)
+    name = cfg.registry.model_name
+    assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
+    checks = tracking.decisions(name)[-1]["metrics"]
+    assert {
+        "floor.stability_ari",
+        "floor.min_segment_share",
+        "baseline.calinski_harabasz",
+    } <= set(checks)
+
+
+def test_batch_score_a_customer_csv(log_run: RunResult, store: Path, tmp_path: Path) -> None:
+    test = log_run.data.parts["test"].X
+    source, target = tmp_path / "customers.csv", tmp_path / "segments.csv"
+    test.assign(customer_id=np.arange(len(test))).to_csv(source, index=False)
+    cfg = compose_config(
+        [
+            *LOG,
+            "command=score",
+            "registry.alias=champion",
+            f"registry.scoring.input={source}",
+            f"registry.scoring.output={target}",
+            *store_overrides(store),
+        ]
+    )
+    handoff.score(cfg)
+    scored = pd.read_csv(target)
+    assert list(scored.columns) == ["customer_id", "segment", "segment_name", "model_version"]
+    assert len(scored) == len(test)
+    np.testing.assert_array_equal(scored["segment"], log_run.model.predict(test))
+
+
+def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path) -> None:
+    log = MarketingSimulator(5).transactions(800, start="2023-01-01", days=900)
+    source, target = tmp_path / "log.csv", tmp_path / "segments.csv"
+    log.to_csv(source, index=False)
+    cfg = compose_config(
+        [
+            *LOG,
+            "command=score",
+            "registry.alias=challenger",
+            f"registry.scoring.input={source}",
+            f"registry.scoring.output={target}",
+            "registry.scoring.cutoff=2025-03-01",
+            *store_overrides(store),
+        ]
+    )
+    handoff.score(cfg)
+    scored = pd.read_csv(target)
+    assert {"customer_id", "segment", "segment_name"} <= set(scored.columns)
+    assert set(scored.customer_id) == set(log[log.timestamp < "2025-03-01"].customer_id)
+
+
+@pytest.mark.skipif(not SURVEY.exists(), reason="../shared/data is not checked out")
+def test_survey_table_with_blank_answers(store: Path) -> None:
+    result = run(
+        compose_config(
+            [
+                "experiments=segmentation_kmeans_survey",
+                "tuner.n_trials=4",
+                "task.stability_resamples=3",
+                *store_overrides(store),
+            ]
+        )
+    )
+    X = result.data.parts["test"].X
+    assert X.isna().any().any()  # the blanks reach the model, which imputes / one-hots them
+    assert "income" not in X and "income_code" in X and "sex" in X and "sex_code" not in X
+    metrics = MlflowClient().get_run(result.run_id).data.metrics
+    assert metrics["test_min_segment_share"] >= 0.05
+    assert metrics["test_n_segments"] >= 2
+    out = mlflow.pyfunc.load_model(result.model_uri).predict(X.head(50))
+    assert out["segment_name"].notna().all()
+
+
+def profiles(n: int = 600) -> tuple[Segmentation, object]:
+    task = Segmentation(stability_resamples=2)
+    frame = MarketingSimulator(1).customer_profiles(n, 3)
+    return task, task.prepare(frame, Columns(id="customer_id", oracle="true_segment"))
+
+
+def test_a_trial_with_too_small_a_segment_loses() -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import Pipeline
+
+    from growthlab.models.segmenters import SegmentEncoder
+
+    task, data = profiles()
+    task.min_segment_share = 0.4  # three planted segments cannot each hold 40 %
+    metrics = task.validate(
+        lambda: Pipeline([("e", SegmentEncoder()), ("m", KMeans(2, n_init=2, random_state=0))]),
+        data,
+    )
+    assert metrics["feasible"] == 0.0
+    assert metrics["calinski_harabasz"] == PENALTY["calinski_harabasz"]
+    assert metrics["davies_bouldin"] == PENALTY["davies_bouldin"]
+    too_many = task.validate(
+        lambda: Pipeline([("e", SegmentEncoder()), ("m", KMeans(3, random_state=0))]), data
+    )
+    assert too_many["feasible"] == 0.0 and too_many["silhouette"] == -1.0
+
+
+def test_bad_inputs_are_user_errors() -> None:
+    with pytest.raises(UserError, match="min_segment_share"):
+        Segmentation(min_segment_share=0.6)
+    with pytest.raises(UserError, match="objective"):
+        Segmentation(objective="inertia")
+    task = Segmentation()
+    frame = MarketingSimulator(1).customer_profiles(40, 3)
+    with pytest.raises(UserError, match="at least 50"):
+        task.prepare(frame, Columns(id="customer_id"))
+    only_ids = frame[["customer_id", "true_segment"]]
+    with pytest.raises(UserError, match="no feature columns"):
+        task.prepare(only_ids, Columns(id="customer_id", oracle="true_segment"))
