@@ -41,6 +41,10 @@ def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) 
             flags = values.map(_boolean, na_action="ignore")
             _refuse_unparsed(values, flags, column, "true/false (or 1/0)", first_row)
             typed[column] = flags.astype("object")
+        elif kind == "datetime":  # a date read from CSV is text; the signature wants dates
+            dates = pd.to_datetime(values, errors="coerce", format="mixed")
+            _refuse_unparsed(values, dates, column, "a date", first_row)
+            typed[column] = dates
         elif kind == "string":
             typed[column] = values.astype("str")  # a code column read as numbers becomes text
         else:

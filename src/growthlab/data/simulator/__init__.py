@@ -97,11 +97,13 @@ from growthlab.data.simulator.datasets import (
     CUSTOMERS_COLUMNS,
     INTERACTIONS_COLUMNS,
     LEADS_COLUMNS,
+    REVENUE_COLUMNS,
     TRANSACTIONS_COLUMNS,
     SimulatedCustomerProfiles,
     SimulatedCustomers,
     SimulatedInteractions,
     SimulatedLeads,
+    SimulatedRevenue,
     SimulatedTransactions,
 )
 from growthlab.data.simulator.draws import (
@@ -151,6 +153,8 @@ __all__ = [
     "SimulatedLeads",
     "SimulatedCustomers",
     "SimulatedTransactions",
+    "SimulatedRevenue",
+    "REVENUE_COLUMNS",
     "SimulatedInteractions",
     "INTERACTIONS_COLUMNS",
     "SimulatedCustomerProfiles",

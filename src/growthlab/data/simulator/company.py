@@ -17,6 +17,7 @@ from growthlab.data.simulator.customers import (
 from growthlab.data.simulator.interactions import draw_interactions
 from growthlab.data.simulator.leads import draw_leads
 from growthlab.data.simulator.profiles import PROFILE_ARCHETYPES, draw_customer_profiles
+from growthlab.data.simulator.revenue import draw_revenue
 from growthlab.errors import UserError
 
 
@@ -102,6 +103,19 @@ class MarketingSimulator:
         return draw_interactions(
             self._rng("interactions"), n, m, start_day, days, float(mean_products)
         )
+
+    def revenue(
+        self, n_regions: int = 5, start: str = "2023-01-01", days: int = 1095
+    ) -> pd.DataFrame:
+        """Daily revenue per channel x region with its planned promotions and ad spend.
+
+        One row per (date, channel, region); ``expected_revenue`` is the noise-free truth
+        (trend, weekly and yearly seasons, promotion lift, ad response: ``revenue.py``).
+        """
+        n_regions = _check_positive_int(n_regions, "n_regions")
+        days = _check_positive_int(days, "days")
+        start_day = _parse_day(start, "start")
+        return draw_revenue(self._rng("revenue"), n_regions, start_day, days)
 
     def _customer_base(self, n_customers: int, start: str, days: int) -> _CustomerBase:
         """Everything per customer, from the "customers" stream (shared by both tables).

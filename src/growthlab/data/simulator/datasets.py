@@ -198,3 +198,43 @@ class SimulatedCustomerProfiles(Dataset):
     def load(self) -> pd.DataFrame:
         """Generate the profiles table (deterministic for the seed)."""
         return MarketingSimulator(self.seed).customer_profiles(self.n_customers, self.n_segments)
+
+
+# Roles of the revenue panel's columns, for configs and tests that want the standard setup.
+REVENUE_COLUMNS: dict[str, Any] = {
+    "series": ["channel", "region"],
+    "time": "date",
+    "target": "revenue",
+    "known": ["promotion", "ad_spend"],
+    "drop": ["expected_revenue"],
+}
+
+
+class SimulatedRevenue(Dataset):
+    """Daily revenue per channel x region with promotions and ad spend (``_target_``)."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_regions: int = 5,
+        seed: int = 0,
+        start: str = "2023-01-01",
+        days: int = 1095,
+    ) -> None:
+        super().__init__(name, columns)
+        if not _is_int(n_regions) or n_regions < 1:
+            raise UserError(f"dataset.n_regions must be a positive integer (got {n_regions!r})")
+        if not _is_int(seed) or seed < 0:
+            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+        if not _is_int(days) or days < 1:
+            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        _parse_day(start, "dataset.start")
+        self.n_regions = int(n_regions)
+        self.seed = int(seed)
+        self.start = str(start)
+        self.days = int(days)
+
+    def load(self) -> pd.DataFrame:
+        """Generate the revenue panel (deterministic for the seed)."""
+        return MarketingSimulator(self.seed).revenue(self.n_regions, self.start, self.days)

@@ -1,0 +1,299 @@
+"""Panel forecasters behind one scikit-learn interface.
+
+fit(frame) learns from a canonical long frame (growthlab.data.panel: SERIES, TIME, TARGET,
+FUTURE, known drivers), its FUTURE rows ignored; predict(frame) returns one forecast per
+FUTURE row, in the frame's order, from the history rows before them. Local models (seasonal
+naive, ETS) learn at predict time from the history they are given; the global boosted model
+learns one regressor over all series at fit time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from growthlab.data import panel
+from growthlab.data.panel import FUTURE, TIME, Wide
+from growthlab.errors import UserError
+
+
+class PanelForecaster(BaseEstimator):
+    """Shared plumbing: the frequency, the wide view and the forecast of the FUTURE cells."""
+
+    frequency: str | None
+    season_length: int | None
+
+    def _frequency(self, frame: pd.DataFrame) -> str:
+        panel.check_frequency(self.frequency, "model.frequency")
+        return self.frequency or panel.infer_frequency(frame[TIME])
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> PanelForecaster:
+        self.frequency_ = self._frequency(X)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """One forecast per FUTURE row of X, in X's order."""
+        wide = panel.to_wide(X, getattr(self, "frequency_", None) or self._frequency(X))
+        last = wide.last_history()
+        series, cols = np.nonzero(wide.future)
+        if (last[series] < 0).any() or (cols <= last[series]).any():
+            key = wide.keys[series[(last[series] < 0) | (cols <= last[series])][0]]
+            raise UserError(
+                f"series {key!r}: rows to forecast must come after its history rows; "
+                "give each requested series its history"
+            )
+        forecast = self._forecast(wide, last)
+        future = X[FUTURE].to_numpy(bool)
+        return forecast[wide.row_series[future], wide.row_time[future]]
+
+    def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _season(self) -> int:
+        return int(self.season_length or panel.SEASONS[self.frequency_])
+
+
+def _future_cells(wide: Wide, last: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    series, cols = np.nonzero(wide.future)
+    return series, cols, cols - last[series]
+
+
+class SeasonalNaive(PanelForecaster):
+    """Each period's value one season earlier (7 daily, 52 weekly, 12 monthly by default).
+
+    A series with less than a season of history gets the naive forecast (its last value).
+    """
+
+    def __init__(self, season_length: int | None = None, frequency: str | None = None) -> None:
+        self.season_length = season_length
+        self.frequency = frequency
+
+    def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        series, cols, steps = _future_cells(wide, last)
+        out = np.full(wide.values.shape, np.nan)
+        out[series, cols] = panel.seasonal_naive(
+            wide.values, series, last[series], steps, self._season()
+        )
+        return out
+
+
+class ETS(PanelForecaster):
+    """Exponential smoothing (statsmodels Holt-Winters) fitted per series at forecast time.
+
+    Short series are guarded: no season below `min_seasons` seasons of history, no trend
+    below 2 * `min_points` points, the naive forecast below `min_points` or when a fit fails.
+    """
+
+    def __init__(
+        self,
+        trend: str | None = "add",
+        seasonal: str | None = "add",
+        damped_trend: bool = True,
+        season_length: int | None = None,
+        min_seasons: int = 2,
+        min_points: int = 6,
+        frequency: str | None = None,
+    ) -> None:
+        self.trend = trend
+        self.seasonal = seasonal
+        self.damped_trend = damped_trend
+        self.season_length = season_length
+        self.min_seasons = min_seasons
+        self.min_points = min_points
+        self.frequency = frequency
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> ETS:
+        for name in ("trend", "seasonal"):
+            if getattr(self, name) not in (None, "add", "mul"):
+                raise UserError(f"model.{name}={getattr(self, name)!r}; use add, mul or null")
+        return super().fit(X, y)  # type: ignore[return-value]
+
+    def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        series, cols, steps = _future_cells(wide, last)
+        out = np.full(wide.values.shape, np.nan)
+        for i in np.unique(series):
+            cells = series == i
+            path = self._one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
+            out[i, cols[cells]] = path[steps[cells] - 1]
+        return out
+
+    def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
+        """Forecast one series `steps` ahead from its history (leading gaps dropped)."""
+        from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+        y = pd.Series(history).ffill().dropna().to_numpy()
+        if len(y) == 0:
+            return np.full(steps, np.nan)
+        if len(y) < self.min_points:
+            return np.full(steps, y[-1])
+        season = self._season()
+        positive = bool((y > 0).all())
+        seasonal = self.seasonal if season > 1 and len(y) >= self.min_seasons * season else None
+        trend = self.trend if len(y) >= 2 * self.min_points else None
+        seasonal = "add" if seasonal == "mul" and not positive else seasonal
+        trend = "add" if trend == "mul" and not positive else trend
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter on short or flat series
+            try:
+                fitted = ExponentialSmoothing(
+                    y,
+                    trend=trend,
+                    seasonal=seasonal,
+                    seasonal_periods=season if seasonal else None,
+                    damped_trend=self.damped_trend and trend is not None,
+                    initialization_method="estimated",
+                ).fit()
+                path = np.asarray(fitted.forecast(steps), dtype=float)
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+                return np.full(steps, y[-1])
+        return np.where(np.isfinite(path), path, y[-1])
+
+
+class GlobalBoosted(PanelForecaster):
+    """One XGBoost regressor over all series on lag, window-mean, calendar and driver features.
+
+    recursive: one model one step ahead, its forecasts fed back as lags for the next step;
+    direct: one model per step h (features end h periods before the target), `horizon`
+    models. Lags and windows default by frequency (daily: 1-3, 7, 14, 21, 28 and 7, 28).
+    """
+
+    def __init__(
+        self,
+        strategy: str = "recursive",
+        horizon: int = 28,
+        lags: Sequence[int] | None = None,
+        windows: Sequence[int] | None = None,
+        normalize: bool = True,
+        series_feature: bool = True,
+        frequency: str | None = None,
+        n_estimators: int = 300,
+        max_depth: int = 6,
+        learning_rate: float = 0.05,
+        subsample: float = 0.9,
+        colsample_bytree: float = 0.9,
+        min_child_weight: float = 1.0,
+        reg_lambda: float = 1.0,
+        n_jobs: int = 2,
+        random_state: int = 0,
+    ) -> None:
+        self.strategy = strategy
+        self.horizon = horizon
+        self.lags = lags
+        self.windows = windows
+        self.normalize = normalize
+        self.series_feature = series_feature
+        self.frequency = frequency
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    season_length = None
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> GlobalBoosted:
+        if self.strategy not in ("recursive", "direct"):
+            raise UserError(f"model.strategy={self.strategy!r}; use recursive or direct")
+        if int(self.horizon) < 1:
+            raise UserError(f"model.horizon must be at least 1 (got {self.horizon})")
+        super().fit(X)
+        kind = panel.family(self.frequency_)
+        self.lags_ = tuple(int(k) for k in (self.lags or panel.DEFAULT_LAGS[kind]))
+        self.windows_ = tuple(int(w) for w in (self.windows or panel.DEFAULT_WINDOWS[kind]))
+        if min(self.lags_) < 1 or min(self.windows_) < 1:
+            raise UserError("model.lags and model.windows must be positive periods")
+        wide = panel.to_wide(X[~X[FUTURE].to_numpy(bool)], self.frequency_)
+        self.keys_ = wide.keys
+        self.known_ = sorted(wide.known)
+        cols = np.arange(1, wide.times.size)
+        gaps = [0] if self.strategy == "recursive" else list(range(int(self.horizon)))
+        self.boosters_ = []
+        for gap in gaps:
+            design, level = self._design(wide, cols, gap)
+            target = wide.values[:, cols] / level
+            keep = np.isfinite(target).ravel()
+            if not keep.any():
+                raise UserError("no history row has a known target before the forecast origin")
+            booster = self._booster().fit(design[keep], target.ravel()[keep])
+            self.boosters_.append(booster)
+        self.feature_names_ = list(design.columns)
+        return self
+
+    def _booster(self) -> Any:
+        from xgboost import XGBRegressor
+
+        return XGBRegressor(
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            min_child_weight=self.min_child_weight,
+            reg_lambda=self.reg_lambda,
+            n_jobs=self.n_jobs,
+            random_state=self.random_state,
+            tree_method="hist",
+            enable_categorical=True,
+            max_cat_to_onehot=1,
+        )
+
+    def _design(self, wide: Wide, cols: np.ndarray, gap: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """The feature table of every series at `cols`, rows series-major, and the level."""
+        found, level = panel.features(
+            wide, cols, self.lags_, self.windows_, self.frequency_, gap, self.normalize
+        )
+        missing = [k for k in self.known_ if f"known_{k}" not in found]
+        if missing:
+            raise UserError(f"the input lacks the known driver {missing[0]!r} the model uses")
+        names = [k for k in found if not k.startswith("known_")]
+        names += [f"known_{k}" for k in self.known_]  # the drivers it was trained on, in order
+        design = pd.DataFrame(
+            {k: np.ascontiguousarray(found[k], dtype=np.float32).ravel() for k in names}
+        )
+        if self.series_feature:
+            codes = pd.Index(self.keys_).get_indexer(wide.keys)  # unseen series: -1 = missing
+            design["series"] = pd.Categorical.from_codes(
+                np.repeat(codes, len(cols)), categories=pd.Index(self.keys_, dtype=object)
+            )
+        return design, level
+
+    def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        missing = [k for k in self.known_ if np.isnan(wide.known[k][wide.future]).any()]
+        if missing:
+            raise UserError(
+                f"rows to forecast lack known driver {missing[0]!r}; fill its planned values"
+            )
+        series, cols, steps = _future_cells(wide, last)
+        out = np.full(wide.values.shape, np.nan)
+        if self.strategy == "direct":
+            if steps.max() > len(self.boosters_):
+                raise UserError(
+                    f"the direct model forecasts at most {len(self.boosters_)} steps ahead; "
+                    "ask for fewer periods or train with a longer model.horizon"
+                )
+            for step in np.unique(steps):
+                for col in np.unique(cols[steps == step]):
+                    rows = series[(steps == step) & (cols == col)]
+                    design, level = self._design(wide, np.array([col]), int(step) - 1)
+                    guess = self.boosters_[step - 1].predict(design.iloc[rows])
+                    out[rows, col] = guess * level[rows, 0]
+            return out
+        values = wide.values.copy()
+        state = Wide(wide.keys, wide.times, values, wide.future, wide.known, wide.row_series,
+                     wide.row_time)  # fmt: skip
+        for col in np.unique(cols):  # in time order: each step's forecasts feed the next
+            rows = series[cols == col]
+            design, level = self._design(state, np.array([col]), 0)
+            guess = self.boosters_[0].predict(design.iloc[rows]) * level[rows, 0]
+            values[rows, col] = guess
+            out[rows, col] = guess
+        return out

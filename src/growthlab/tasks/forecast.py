@@ -1,0 +1,448 @@
+"""Forecast: the next periods of many series (channel x region, city, retailer), backtested.
+
+Rolling-origin backtest on the panel's common calendar: the last `backtest.windows` windows
+of `horizon` periods are the test, `backtest.valid_windows` windows ending before them
+validate (tuning never sees a test period). Each window's forecast uses only the history
+before its origin. Accuracy is reported overall and per step ahead, next to the seasonal
+naive forecast the model must beat (the gate's baseline); MASE is the objective.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from growthlab.data import panel
+from growthlab.data.dataset import Columns
+from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
+from growthlab.errors import UserError
+from growthlab.metrics.forecast import FORECAST_METRICS, LOSSES, forecast_metrics, mase, naive_scale
+from growthlab.models.forecasters import SeasonalNaive
+from growthlab.plots import forecast as plots
+from growthlab.tasks import LABEL, Evaluation, Prepared
+
+BACKTEST = {"windows": 3, "valid_windows": 2, "step": None, "refit": "once"}
+STEP_METRICS = ("mase", "mae", "bias")  # also reported per step ahead: mase_h1, mae_h1, ...
+Report = Callable[[int, float], None]
+
+
+@dataclass
+class PanelData(Prepared):
+    """The canonical panel, the user's columns in the same row order, grid and window origins."""
+
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    source: pd.DataFrame = field(default_factory=pd.DataFrame)
+    times: pd.DatetimeIndex = field(default_factory=pd.DatetimeIndex)
+    origins: dict[str, list[int]] = field(default_factory=dict)
+
+    def with_valid_in_train(self) -> PanelData:
+        """Already so: a model is always trained on everything before its window's origin."""
+        return replace(self, info={**self.info, "refit_on": "history_before_each_origin"})
+
+
+class Forecast:
+    """Panel forecasting with a rolling-origin backtest and a seasonal naive baseline."""
+
+    objective = "mase"
+    minimized = LOSSES
+    output_column = "forecast"
+    score_column = None  # no deciles or PSI: a forecast is not a ranking
+    binary_labels = False
+    whole_input = True  # a series needs its whole history
+    floors: dict[str, float] = {}  # the gate's bar is the baseline: MASE below seasonal naive
+    predict_params: dict[str, object] | None = None
+    headline = ("mase", "baseline_mase", "mae", "wape", "smape", "bias")
+
+    def __init__(
+        self,
+        name: str = "forecast",
+        horizon: int = 28,
+        frequency: str | None = None,
+        season_length: int | None = None,
+        backtest: Mapping[str, Any] | None = None,
+        min_history: int | None = None,
+        plot_series: int | Sequence[str] = 3,
+        seed: int = 0,
+    ) -> None:
+        panel.check_frequency(frequency)
+        unknown = sorted(set(backtest or {}) - set(BACKTEST))
+        if unknown:
+            raise UserError(f"task.backtest.{unknown[0]} is unknown; use {', '.join(BACKTEST)}")
+        self.backtest = {**BACKTEST, **dict(backtest or {})}
+        bt = self.backtest
+        if not _positive(horizon) or not _positive(bt["windows"]):
+            raise UserError("task.horizon and task.backtest.windows must be positive integers")
+        if not _positive(bt["valid_windows"]) or not (bt["step"] is None or _positive(bt["step"])):
+            raise UserError("task.backtest.valid_windows and .step must be positive integers")
+        if bt["refit"] not in ("once", "every"):
+            raise UserError(f"task.backtest.refit={bt['refit']!r}; use once or every")
+        if season_length is not None and not _positive(season_length):
+            raise UserError(f"task.season_length must be a positive integer (got {season_length})")
+        self.name = name
+        self.horizon = int(horizon)
+        self.frequency = frequency
+        self.season_length = season_length
+        self.min_history = min_history
+        self.plot_series = plot_series
+        self.seed = seed
+        # Learned from the training data at prepare(); scoring needs them.
+        self.roles: Columns | None = None
+        self.frequency_: str | None = None
+        self.season_: int = 1
+
+    # --- the panel -----------------------------------------------------------------------------
+
+    def prepare(self, frame: pd.DataFrame, columns: Columns) -> PanelData:
+        if frame.empty:
+            raise UserError("the dataset has no rows; check dataset.path or the query behind it")
+        if not columns.series:
+            raise UserError("a forecast needs dataset.columns.series: the columns naming a series")
+        if not columns.time or not columns.target:
+            raise UserError("a forecast needs dataset.columns.time (a date) and .target (a value)")
+        self.roles = Columns(
+            series=list(columns.series),
+            time=columns.time,
+            target=columns.target,
+            known=list(columns.known),
+        )
+        self.roles.check(frame, "the data")
+        kept = [*columns.series, columns.time, columns.target, *columns.known]
+        ignored = [c for c in frame.columns if c not in kept]
+        canonical = self.canonical(frame, training=True)
+        self.frequency_ = self.frequency or panel.infer_frequency(canonical[TIME])
+        self.season_ = int(self.season_length or panel.SEASONS[self.frequency_])
+        order = np.lexsort((canonical[TIME].to_numpy(), canonical[SERIES].to_numpy()))
+        canonical = canonical.iloc[order].reset_index(drop=True)
+        source = frame[kept].iloc[order].reset_index(drop=True)
+        times = panel.to_wide(canonical, self.frequency_).times
+        origins = self.origins(len(times))
+        info: dict[str, Any] = {
+            "split": "rolling_origin",
+            "frequency": self.frequency_,
+            "season_length": self.season_,
+            "horizon": self.horizon,
+            "n_series": int(canonical[SERIES].nunique()),
+            "n_periods": len(times),
+            "start": f"{times[0]:%Y-%m-%d}",
+            "end": f"{times[-1]:%Y-%m-%d}",
+            "known": ",".join(columns.known),
+            "ignored_columns": ",".join(map(str, ignored)),
+            "refit": self.backtest["refit"],
+        }
+        for split, starts in origins.items():
+            info[f"{split}_origins"] = ",".join(f"{times[o]:%Y-%m-%d}" for o in starts)
+        return PanelData({}, info, canonical, source, times, origins)
+
+    def origins(self, n_periods: int) -> dict[str, list[int]]:
+        """Window origins (grid positions): validation windows end before the first test one."""
+        bt, h = self.backtest, self.horizon
+        step = int(bt["step"] or h)
+        test = panel.backtest_origins(n_periods, h, int(bt["windows"]), step)
+        valid = panel.backtest_origins(test[0], h, int(bt["valid_windows"]), step)
+        need = self.min_history or max(self.season_ + 1, 2 * h, 3)
+        if valid[0] < need:
+            raise UserError(
+                f"the panel has {n_periods} periods: too short for {bt['valid_windows']} "
+                f"validation and {bt['windows']} test windows of {h} (step {step}) after "
+                f"{need} periods of history; lower task.backtest.windows, .valid_windows, "
+                ".step or task.horizon"
+            )
+        return {"valid": valid, "test": test}
+
+    def canonical(self, frame: pd.DataFrame, training: bool) -> pd.DataFrame:
+        """The model's view of a user table: declared columns only, parsed and flagged."""
+        roles = self._roles()
+        roles.check(frame, "the input")
+        keys = frame[roles.series].astype(str)
+        series = keys.iloc[:, 0] if len(roles.series) == 1 else keys.agg(" / ".join, axis=1)
+        out = pd.DataFrame(
+            {
+                SERIES: series.to_numpy(object),
+                TIME: _dates(frame[roles.time], roles.time),
+                TARGET: _numbers(frame[roles.target], roles.target),
+            }
+        )
+        for name in roles.known:
+            out[name] = _numbers(frame[name], name, role="known driver")
+        if out[TIME].isna().any():
+            raise UserError(f"time column {roles.time!r} has blanks; every row needs a date")
+        if training:
+            out[FUTURE] = False
+        else:  # blank targets after a series' last known value are the periods to forecast
+            last = out[TIME].where(out[TARGET].notna()).groupby(out[SERIES]).transform("max")
+            out[FUTURE] = (out[TARGET].isna() & ~(out[TIME] <= last)).to_numpy()
+        return out
+
+    def _roles(self) -> Columns:
+        if self.roles is None:
+            raise UserError("this forecast task has not seen its training data yet")
+        return self.roles
+
+    # --- windows -------------------------------------------------------------------------------
+
+    def window(self, data: PanelData, origin: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row masks of one window: history before the origin, the next `horizon` periods.
+
+        Only series with a known value before the origin take part; history rows after a
+        series' last known value are left out (the model input would read them as future).
+        """
+        frame, times = data.frame, data.times
+        at = frame[TIME].to_numpy()
+        before = at < times[origin].to_datetime64()
+        stop = origin + self.horizon
+        inside = ~before & (at < times[stop].to_datetime64() if stop < len(times) else True)
+        known = frame[TIME].where(before & frame[TARGET].notna().to_numpy())
+        last = known.groupby(frame[SERIES]).transform("max")
+        history = before & (frame[TIME] <= last).to_numpy()
+        future = inside & last.notna().to_numpy()
+        return history, future
+
+    def window_input(self, data: PanelData, origin: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """The canonical model input of a window (targets of its future blanked) and actuals."""
+        history, future = self.window(data, origin)
+        rows = data.frame[history | future].copy()
+        flag = future[history | future]
+        actual = rows[TARGET].to_numpy(float)[flag]
+        rows[FUTURE] = flag
+        rows.loc[flag, TARGET] = np.nan
+        return rows, actual
+
+    def units(self, model_input: pd.DataFrame) -> np.ndarray:
+        """Per future row: the series' MASE scale, the seasonal naive forecast, the step ahead."""
+        wide = panel.to_wide(model_input, self.frequency_ or "D")
+        last = wide.last_history()
+        scale = naive_scale(wide.values, self.season_)
+        future = model_input[FUTURE].to_numpy(bool)
+        series, cols = wide.row_series[future], wide.row_time[future]
+        naive = SeasonalNaive(self.season_, self.frequency_).fit(model_input).predict(model_input)
+        return np.column_stack([scale[series], naive, cols - last[series]])
+
+    def backtest_run(
+        self,
+        new_model: Callable[[], BaseEstimator],
+        data: PanelData,
+        split: str,
+        report: Report | None = None,
+        fitted: BaseEstimator | None = None,
+    ) -> pd.DataFrame:
+        """Forecasts of every window of a split: one row per (series, period) forecast."""
+        tables, model = [], fitted
+        for k, origin in enumerate(data.origins[split]):
+            model_input, actual = self.window_input(data, origin)
+            if model is None or (k > 0 and self.backtest["refit"] == "every"):
+                model = new_model().fit(model_input[~model_input[FUTURE]])
+            forecast = np.asarray(model.predict(model_input), dtype=float)
+            units = self.units(model_input)
+            future = model_input[FUTURE].to_numpy(bool)
+            tables.append(
+                pd.DataFrame(
+                    {
+                        "series": model_input[SERIES].to_numpy()[future],
+                        "time": model_input[TIME].to_numpy()[future],
+                        "origin": data.times[origin],
+                        "step": units[:, 2].astype(int),
+                        "actual": actual,
+                        "forecast": forecast,
+                        "baseline": units[:, 1],
+                        "scale": units[:, 0],
+                    }
+                )
+            )
+            if report is not None:
+                done = pd.concat(tables)
+                report(k, mase(done["actual"], done["forecast"], done["scale"]))
+        return pd.concat(tables, ignore_index=True)
+
+    # --- the task interface --------------------------------------------------------------------
+
+    def fit(
+        self, model: BaseEstimator, data: PanelData, report: Report | None = None
+    ) -> BaseEstimator:
+        """Train on everything before the first test window (what the test windows may see)."""
+        model_input, _ = self.window_input(data, data.origins["test"][0])
+        return model.fit(model_input[~model_input[FUTURE]])
+
+    def validate(
+        self, new_model: Callable[[], BaseEstimator], data: PanelData, report: Report | None = None
+    ) -> dict[str, float]:
+        """Backtest over the validation windows, reporting the running MASE per window."""
+        return self.metrics_of(*_units(self.backtest_run(new_model, data, "valid", report)))
+
+    def evaluate(
+        self, model: BaseEstimator, data: PanelData, splits: Sequence[str] = ("valid", "test")
+    ) -> Evaluation:
+        result = Evaluation()
+        for split in splits:
+            fitted = model if split == "test" else None  # trained on exactly the test history
+            table = self.backtest_run(lambda: clone(model), data, split, fitted=fitted)
+            y, forecast = _units(table)
+            metrics = self.metrics_of(y, forecast)
+            base = forecast_metrics(y[:, 0], y[:, 2], y[:, 1])
+            metrics |= {f"baseline_{k}": v for k, v in base.items()}
+            result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+            if split == "test":
+                self._pictures(table, data, result)
+        return result
+
+    def _pictures(self, table: pd.DataFrame, data: PanelData, result: Evaluation) -> None:
+        by_step = table.assign(error=(table["forecast"] - table["actual"]).abs()).assign(
+            baseline_error=(table["baseline"] - table["actual"]).abs()
+        )
+        steps = by_step.groupby("step")[["error", "baseline_error"]].mean().reset_index()
+        result.tables["test_forecasts"] = table
+        result.tables["test_error_by_step"] = steps
+        chosen = self.chosen_series(data)
+        lines = []
+        for key in chosen:
+            rows = data.frame[data.frame[SERIES] == key]
+            mine = table[table["series"] == key]
+            lines.append((key, rows[TIME].to_numpy(), rows[TARGET].to_numpy(float),
+                          mine["time"].to_numpy(), mine["forecast"].to_numpy(),
+                          mine["baseline"].to_numpy()))  # fmt: skip
+        spans = [
+            (data.times[o], data.times[min(o + self.horizon, len(data.times)) - 1])
+            for o in data.origins["test"]
+        ]
+        result.figures["test_actual_vs_forecast"] = plots.actual_vs_forecast_figure(lines, spans)
+        result.figures["test_error_by_horizon"] = plots.error_by_horizon_figure(
+            steps["step"].to_numpy(), steps["error"].to_numpy(), steps["baseline_error"].to_numpy()
+        )
+        residual = (table["actual"] - table["forecast"]).to_numpy(float)
+        result.figures["test_residuals"] = plots.residuals_figure(residual[np.isfinite(residual)])
+
+    def chosen_series(self, data: PanelData) -> list[str]:
+        """The series plotted: those named, or n spread from the largest to the smallest."""
+        if not isinstance(self.plot_series, int):
+            return [str(s) for s in self.plot_series]
+        sizes = data.frame.groupby(SERIES)[TARGET].apply(lambda v: np.nansum(np.abs(v)))
+        ranked = sizes.sort_values(ascending=False).index.to_numpy()
+        picks = np.unique(np.linspace(0, len(ranked) - 1, max(1, self.plot_series)).astype(int))
+        return [str(ranked[i]) for i in picks]
+
+    def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
+        """Per future row (a blank target after the series' history): series, time, forecast.
+
+        A series given without future rows is forecast `horizon` periods ahead, which needs
+        no drivers; with known drivers declared their planned values must be given.
+        """
+        roles = self._roles()
+        canonical = self.canonical(X, training=False)
+        canonical.index = pd.RangeIndex(len(canonical))
+        keys = canonical[SERIES]
+        extra = sorted(set(keys) - set(keys[canonical[FUTURE]]))
+        if extra and roles.known:
+            raise UserError(
+                f"series {extra[0]!r} has no rows to forecast: add its future rows with blank "
+                f"{roles.target!r} and the planned {', '.join(map(repr, roles.known))}"
+            )
+        lasts = canonical.groupby(SERIES)[TIME].max()
+        step = self.frequency_ or "D"
+        added = [
+            pd.DataFrame({SERIES: key, TIME: panel.future_times(lasts[key], self.horizon, step),
+                          TARGET: np.nan, FUTURE: True})
+            for key in extra
+        ]  # fmt: skip
+        full = pd.concat([canonical, *added], ignore_index=True)
+        forecast = np.asarray(model.predict(full), dtype=float)
+        future = full[FUTURE].to_numpy(bool)
+        # Series ids as given: from the row itself, or for added rows the series' first row.
+        first_row = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy()).first()
+        rows = np.arange(len(full))
+        rows[len(X) :] = first_row.reindex(full[SERIES].to_numpy()[len(X) :]).to_numpy()
+        out = X[roles.series].iloc[rows[future]].reset_index(drop=True)
+        out[roles.time] = full[TIME].to_numpy()[future]
+        out["forecast"] = forecast
+        return out
+
+    def input_example(self, data: PanelData) -> pd.DataFrame:
+        """One series of the holdout: its last 3 history rows and 2 rows to forecast (MLflow
+        keeps 5 example rows, and each requested series needs its rows to forecast)."""
+        holdout = self.holdout(data)
+        key = holdout[self._roles().series].astype(str).agg(" / ".join, axis=1)
+        rows = holdout[key == key.iloc[-1]]
+        future = rows[LABEL].notna().to_numpy()
+        picked = pd.concat([rows[~future].tail(3), rows[future].head(2)])
+        return picked.drop(columns=[LABEL]).reset_index(drop=True)
+
+    def holdout(self, data: PanelData) -> pd.DataFrame:
+        """The last test window in the user's columns: history, then future rows with a blank
+        target; the actuals in the label column (blank on history rows)."""
+        roles = self._roles()
+        history, future = self.window(data, data.origins["test"][-1])
+        asked = data.frame[SERIES].isin(data.frame.loc[future, SERIES]).to_numpy()
+        history &= asked  # a series without rows in the window is not asked for
+        rows = data.source[history | future].copy()
+        flag = future[history | future]
+        floats = [roles.target, *roles.known]
+        rows[floats] = rows[floats].astype("float64")
+        rows[LABEL] = np.where(flag, rows[roles.target], np.nan)
+        rows.loc[flag, roles.target] = np.nan
+        for column in roles.series:
+            rows[column] = rows[column].astype(str)
+        return rows.reset_index(drop=True)
+
+    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Model input and, per forecast row: actual, MASE scale, seasonal naive, step."""
+        X = holdout.drop(columns=[LABEL])
+        canonical = self.canonical(X, training=False)
+        future = canonical[FUTURE].to_numpy(bool)
+        actual = holdout[LABEL].to_numpy(float)[future]
+        return X, np.column_stack([actual, self.units(canonical)])
+
+    def metric_names(self) -> list[str]:
+        steps = [f"{m}_h{k}" for m in STEP_METRICS for k in range(1, self.horizon + 1)]
+        return [*FORECAST_METRICS, *steps]
+
+    def metrics_of(self, y: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
+        """Overall and per step ahead; y = [actual, scale, seasonal naive, step] per row."""
+        y, forecast = np.asarray(y, dtype=float), np.asarray(forecast, dtype=float)
+        metrics = forecast_metrics(y[:, 0], forecast, y[:, 1])
+        for k in range(1, self.horizon + 1):
+            at = y[:, 3] == k
+            if at.any():
+                step = forecast_metrics(y[at, 0], forecast[at], y[at, 1])
+                metrics |= {f"{m}_h{k}": step[m] for m in STEP_METRICS}
+        return metrics
+
+    def metric_function(self, name: str) -> Callable[[np.ndarray, np.ndarray], float]:
+        if name == "mase":
+            return lambda y, f: mase(np.asarray(y, float)[:, 0], f, np.asarray(y, float)[:, 1])
+        return lambda y, f: self.metrics_of(y, f).get(name, float("nan"))
+
+    def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
+        """The forecast a planner makes by hand: the seasonal naive."""
+        return np.asarray(y, dtype=float)[:, 2]
+
+
+def _units(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    y = table[["actual", "scale", "baseline", "step"]].to_numpy(float)
+    return y, table["forecast"].to_numpy(float)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+
+def _dates(values: pd.Series, column: str) -> np.ndarray:
+    try:
+        return pd.to_datetime(values).to_numpy()
+    except (ValueError, TypeError):
+        raise UserError(
+            f"time column {column!r} holds values that are not dates (e.g. {values.iloc[0]!r}); "
+            "fix the data or dataset.columns.time"
+        ) from None
+
+
+def _numbers(values: pd.Series, column: str, role: str = "target") -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        raise UserError(
+            f"{role} {column!r} must be numeric but holds {values[bad].iloc[0]!r}; fix the data"
+        )
+    return numbers.to_numpy(dtype=float)

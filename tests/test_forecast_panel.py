@@ -1,0 +1,186 @@
+"""Panel pieces: frequency, backtest windows, the leakage guard, the three forecasters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from growthlab.data import panel
+from growthlab.data.dataset import Columns
+from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
+from growthlab.errors import UserError
+from growthlab.models.forecasters import ETS, GlobalBoosted, SeasonalNaive
+from growthlab.tasks.forecast import Forecast
+
+ROLES = Columns(series=["shop"], time="day", target="sales", known=["promo"])
+
+
+def daily_panel(n_series: int = 3, days: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Weekly-seasonal sales with a promotion lift and an undeclared column that leaks."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for s in range(n_series):
+        t = np.arange(days)
+        promo = (rng.random(days) < 0.1).astype(float)
+        sales = (50 + 10 * s) * (1 + 0.3 * np.sin(2 * np.pi * t / 7)) * (1 + 0.5 * promo)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "shop": f"s{s}",
+                    "day": pd.date_range("2024-01-01", periods=days, freq="D"),
+                    "sales": sales + rng.normal(0, 1, days),
+                    "promo": promo,
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame["leak"] = frame["sales"]  # not declared known: must never reach a model
+    return frame
+
+
+def canonical(frame: pd.DataFrame, future_from: str | None = None) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {SERIES: frame["shop"], TIME: frame["day"], TARGET: frame["sales"], "promo": frame["promo"]}
+    )
+    out[FUTURE] = False if future_from is None else (frame["day"] >= future_from).to_numpy()
+    return out
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (pd.date_range("2024-01-01", periods=10, freq="D"), "D"),
+        (pd.date_range("2024-01-03", periods=10, freq="7D"), "W"),
+        (pd.date_range("2024-01-01", periods=10, freq="MS"), "MS"),
+        (pd.date_range("2024-01-31", periods=10, freq="ME"), "M"),
+    ],
+)
+def test_frequency_is_inferred(dates: pd.DatetimeIndex, expected: str) -> None:
+    assert panel.infer_frequency(pd.Series(dates)) == expected
+
+
+def test_irregular_dates_name_the_setting() -> None:
+    dates = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-04", "2024-01-07", "2024-01-10"]))
+    with pytest.raises(UserError, match="declare task.frequency"):
+        panel.infer_frequency(dates)
+
+
+def test_backtest_windows_end_at_the_last_period_and_validation_before_test() -> None:
+    assert panel.backtest_origins(100, horizon=7, windows=3, step=7) == [79, 86, 93]
+    assert panel.backtest_origins(100, horizon=7, windows=2, step=3) == [90, 93]
+    task = Forecast(horizon=7, backtest={"windows": 3, "valid_windows": 2})
+    task.season_ = 7
+    origins = task.origins(100)
+    assert origins["test"] == [79, 86, 93]
+    assert origins["valid"] == [65, 72]
+    assert origins["valid"][-1] + 7 <= origins["test"][0]  # validation never touches test
+
+
+def test_window_masks_hold_history_before_the_origin_and_h_periods_after() -> None:
+    task = Forecast(horizon=7, backtest={"windows": 2, "valid_windows": 1})
+    data = task.prepare(daily_panel(days=60), ROLES)
+    origin = data.origins["test"][0]
+    history, future = task.window(data, origin)
+    times = data.frame[TIME]
+    assert times[history].max() == data.times[origin - 1]
+    assert times[future].min() == data.times[origin]
+    assert times[future].max() == data.times[origin + 6]
+    assert future.sum() == 3 * 7
+    model_input, actual = task.window_input(data, origin)
+    assert model_input.loc[model_input[FUTURE], TARGET].isna().all()
+    np.testing.assert_allclose(actual, data.frame.loc[future, TARGET])
+
+
+def test_too_short_a_history_for_the_backtest_is_refused() -> None:
+    task = Forecast(horizon=14, backtest={"windows": 3, "valid_windows": 2})
+    with pytest.raises(UserError, match="too short"):
+        task.prepare(daily_panel(days=60), ROLES)
+
+
+def test_bad_backtest_settings_fail_at_construction() -> None:
+    with pytest.raises(UserError, match="refit"):
+        Forecast(backtest={"refit": "sometimes"})
+    with pytest.raises(UserError, match="task.frequency"):
+        Forecast(frequency="Q")
+    with pytest.raises(UserError, match="task.backtest.window"):
+        Forecast(backtest={"window": 3})
+
+
+@pytest.mark.parametrize("gap", [0, 3])
+def test_features_at_t_use_targets_up_to_t_minus_one_only(gap: int) -> None:
+    wide = panel.to_wide(canonical(daily_panel()), "D")
+    t = 80
+    before, _ = panel.features(wide, np.array([t]), (1, 7, 14), (7, 28), "D", gap)
+    rng = np.random.default_rng(1)
+    changed = wide.values.copy()
+    changed[:, t - gap :] = rng.normal(1e6, 1e5, changed[:, t - gap :].shape)
+    altered = panel.Wide(**{**wide.__dict__, "values": changed})
+    after, _ = panel.features(altered, np.array([t]), (1, 7, 14), (7, 28), "D", gap)
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name], err_msg=name)
+    # ...and the lag 1 really reads t - 1 - gap
+    moved, _ = panel.features(altered, np.array([t]), (1,), (7,), "D", gap, normalize=False)
+    np.testing.assert_array_equal(moved["lag_1"], changed[:, [t - gap - 1]])
+
+
+def test_future_targets_given_in_the_input_are_never_read() -> None:
+    frame = canonical(daily_panel(), future_from="2024-04-10")
+    model = GlobalBoosted(n_estimators=20, horizon=7).fit(frame)
+    blanked = frame.assign(**{TARGET: frame[TARGET].where(~frame[FUTURE])})
+    np.testing.assert_array_equal(model.predict(frame), model.predict(blanked))
+
+
+def test_an_undeclared_column_never_reaches_the_features() -> None:
+    task = Forecast(horizon=7, backtest={"windows": 2, "valid_windows": 1})
+    data = task.prepare(daily_panel(days=90), ROLES)
+    assert "leak" not in data.frame.columns
+    assert data.info["ignored_columns"] == "leak"
+    model = task.fit(GlobalBoosted(n_estimators=10, horizon=7), data)
+    assert not any("leak" in name for name in model.feature_names_)
+    assert "known_promo" in model.feature_names_
+
+
+def test_seasonal_naive_is_exact_on_a_purely_seasonal_series() -> None:
+    frame = daily_panel(n_series=2, days=70)
+    day = (frame["day"] - frame["day"].min()).dt.days
+    frame["sales"] = np.array([3.0, 5.0, 8.0, 1.0, 9.0, 4.0, 2.0])[day % 7] * (
+        1 + (frame["shop"] == "s1")
+    )
+    data = canonical(frame, future_from="2024-02-26")
+    forecast = SeasonalNaive().fit(data).predict(data)
+    np.testing.assert_array_equal(forecast, frame.loc[data[FUTURE], "sales"].to_numpy())
+
+
+def test_seasonal_naive_falls_back_to_naive_on_a_short_history() -> None:
+    frame = canonical(daily_panel(n_series=1, days=10), future_from="2024-01-06")
+    forecast = SeasonalNaive().fit(frame).predict(frame)
+    assert np.all(forecast == frame.loc[~frame[FUTURE], TARGET].iloc[-1])
+
+
+def test_ets_runs_and_guards_short_series() -> None:
+    frame = canonical(daily_panel(n_series=2, days=60), future_from="2024-02-20")
+    forecast = ETS().fit(frame).predict(frame)
+    actual = frame.loc[frame[FUTURE], TARGET].to_numpy()
+    assert forecast.shape == actual.shape and np.isfinite(forecast).all()
+    assert np.mean(np.abs(forecast - actual)) < 0.2 * np.mean(actual)
+    short = canonical(daily_panel(n_series=1, days=5), future_from="2024-01-04")
+    assert np.isfinite(ETS().fit(short).predict(short)).all()
+
+
+def test_direct_strategy_forecasts_up_to_its_horizon() -> None:
+    frame = canonical(daily_panel(), future_from="2024-04-24")  # 7 days ahead
+    model = GlobalBoosted(strategy="direct", horizon=7, n_estimators=20).fit(frame)
+    assert len(model.boosters_) == 7
+    assert np.isfinite(model.predict(frame)).all()
+    longer = canonical(daily_panel(), future_from="2024-04-20")
+    with pytest.raises(UserError, match="at most 7 steps"):
+        model.predict(longer)
+
+
+def test_future_rows_without_their_known_drivers_are_refused() -> None:
+    frame = canonical(daily_panel(), future_from="2024-04-24")
+    model = GlobalBoosted(n_estimators=10, horizon=7).fit(frame)
+    frame.loc[frame[FUTURE], "promo"] = np.nan
+    with pytest.raises(UserError, match="known driver 'promo'"):
+        model.predict(frame)
