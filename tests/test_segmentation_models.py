@@ -13,7 +13,12 @@ from sklearn.preprocessing import FunctionTransformer
 from growthlab.data.simulator import PROFILE_ARCHETYPES, MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.models.preprocessing import FrameEncoder
-from growthlab.models.segment_profiles import NamedSegments, segment_names, segment_profile
+from growthlab.models.segment_profiles import (
+    NamedSegments,
+    bootstrap_stability,
+    segment_names,
+    segment_profile,
+)
 from growthlab.models.segmenters import RFM_SEGMENTS, RFMSegmenter, SegmentEncoder
 
 
@@ -157,3 +162,15 @@ def test_planted_table_is_seeded_and_shaped() -> None:
     assert not planted(800, 3).equals(MarketingSimulator(3).customer_profiles(800, 3))
     with pytest.raises(UserError, match="n_segments"):
         MarketingSimulator(0).customer_profiles(100, 7)
+
+
+def test_bootstrap_stability_is_one_for_planted_segments_and_lower_for_noise() -> None:
+    frame = planted(900, 3)
+    X = frame.drop(columns=["customer_id", "true_segment"])
+    pipeline = Pipeline([("e", SegmentEncoder()), ("m", KMeans(3, n_init=2, random_state=0))])
+    mean, low = bootstrap_stability(pipeline.fit(X), X, resamples=3, seed=1)
+    assert mean == pytest.approx(1.0) and low == pytest.approx(1.0)
+    noise = pd.DataFrame(np.random.default_rng(0).normal(size=(400, 4)), columns=list("abcd"))
+    model = Pipeline([("e", SegmentEncoder()), ("m", KMeans(8, n_init=1, random_state=0))])
+    mean, low = bootstrap_stability(model.fit(noise), noise, resamples=3, rows=300, seed=1)
+    assert low <= mean < 0.9

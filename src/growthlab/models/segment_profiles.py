@@ -1,4 +1,4 @@
-"""What each segment looks like: a profile table, and a readable name learned from it.
+"""What each segment looks like (a profile table, a readable name learned from it), and how stable.
 
 A segment's position on a numeric column is the mean percentile rank of its customers in the
 whole population, minus one half (so -0.5..0.5, 0 = typical): ranks, not means, because spend
@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
+
+from growthlab.metrics.clustering import adjusted_rand
 
 MIN_DISTINCTION = 0.12  # a position below this (in rank or share units) is "typical"
 MAX_LEVELS = 30  # categorical columns with more levels than this are not used for names
@@ -158,6 +160,30 @@ class NamedSegments(BaseEstimator):
         return np.array(
             [self.names_.get(int(s), f"segment {int(s)}") for s in labels], dtype=object
         )
+
+
+def bootstrap_stability(
+    estimator: BaseEstimator,
+    X: pd.DataFrame,
+    resamples: int,
+    rows: int | None = None,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Mean and min adjusted Rand index of refits on bootstrap samples vs the fitted estimator.
+
+    Every refit assigns the same rows as the full fit (all of X, or a seeded sample of `rows`
+    of them), so the ARI measures how much the segments move when the customers are redrawn.
+    """
+    rng = np.random.default_rng(seed)
+    if rows and len(X) > rows:
+        X = X.iloc[np.sort(rng.permutation(len(X))[:rows])]
+    full = estimator.predict(X)
+    scores = []
+    for _ in range(resamples):
+        drawn = rng.integers(0, len(X), len(X))
+        refit = clone(estimator).fit(X.iloc[drawn])
+        scores.append(adjusted_rand(full, refit.predict(X)))
+    return float(np.mean(scores)), float(np.min(scores))
 
 
 def _last(estimator: BaseEstimator) -> BaseEstimator:

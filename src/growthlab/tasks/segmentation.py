@@ -16,14 +16,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 
 from growthlab.data.dataset import Columns
 from growthlab.data.snapshots import CUTOFF, build_snapshots
 from growthlab.data.split import stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics import clustering as cm
-from growthlab.models.segment_profiles import NamedSegments, segment_profile
+from growthlab.models.segment_profiles import (
+    NamedSegments,
+    bootstrap_stability,
+    segment_profile,
+)
 from growthlab.models.segmenters import RFMSegmenter, SegmentEncoder
 from growthlab.plots import segmentation as plots
 from growthlab.tasks import Evaluation, Part, Prepared, part_from_frame, part_to_frame
@@ -141,7 +145,8 @@ class Segmentation:
             )
         if len(X) < MIN_CUSTOMERS:
             raise UserError(f"only {len(X)} customers; segmentation needs at least {MIN_CUSTOMERS}")
-        self.categorical, self.numeric = list(columns.categorical), list(columns.numeric)
+        if not columns.amount:  # roles of a log's columns say nothing about snapshot features
+            self.categorical, self.numeric = list(columns.categorical), list(columns.numeric)
         oracle = None
         if columns.oracle:
             oracle = pd.factorize(table[columns.oracle])[0]
@@ -275,17 +280,10 @@ class Segmentation:
 
     def stability(self, model: BaseEstimator, X: pd.DataFrame) -> tuple[float, float]:
         """Mean and min ARI of refits on bootstrap samples vs the full fit, on the same rows."""
-        rng = np.random.default_rng(self.seed)
-        if self.stability_rows and len(X) > self.stability_rows:
-            X = X.iloc[np.sort(rng.permutation(len(X))[: self.stability_rows])]
         inner = model.estimator_ if hasattr(model, "estimator_") else model
-        full = inner.predict(X)
-        scores = []
-        for _ in range(self.stability_resamples):
-            rows = rng.integers(0, len(X), len(X))
-            refit = clone(inner).fit(X.iloc[rows])
-            scores.append(cm.adjusted_rand(full, refit.predict(X)))
-        return float(np.mean(scores)), float(np.min(scores))
+        return bootstrap_stability(
+            inner, X, self.stability_resamples, self.stability_rows, self.seed
+        )
 
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray | None:
         """The classic RFM rules on the same customers, when they have R, F and M columns."""
@@ -328,9 +326,10 @@ class Segmentation:
         result = Evaluation()
         train = data.parts["train"]
         space = self.space(train.X)
+        predicted = {}
         for split in splits:
             part = data.parts[split]
-            segments = model.predict(part.X)
+            predicted[split] = segments = model.predict(part.X)
             metrics = self.metrics_of(space.transform(part.X), segments)
             if part.oracle is not None:
                 metrics["oracle_ari"] = cm.adjusted_rand(part.oracle, segments)
@@ -339,7 +338,7 @@ class Segmentation:
         result.metrics.update({"test_stability_ari": mean_ari, "test_stability_ari_min": min_ari})
         test = data.parts["test"]
         Z = space.transform(test.X)
-        segments = model.predict(test.X)
+        segments = predicted["test"] if "test" in predicted else model.predict(test.X)
         names = getattr(model, "names_", {int(s): f"segment {s}" for s in np.unique(segments)})
         if all(c in test.X for c in self.rfm):
             rules = self._rules().fit(train.X).predict(test.X)
