@@ -14,6 +14,7 @@ from growthlab.metrics.ranking import (
     catalogue_coverage,
     hit_rate_at_k,
     mean_metrics,
+    metric_curve,
     ndcg_at_k,
     novelty,
     per_user_metrics,
@@ -128,3 +129,10 @@ def test_gate_metric_function_equals_the_mean_on_resamples() -> None:
     np.testing.assert_array_equal(task.baseline_scores(y), y[:, 1])
     with pytest.raises(UserError, match="training data"):
         task.metric_function("novelty")
+
+
+def test_metric_curve_gives_the_mean_at_each_k() -> None:
+    curve = metric_curve([RELEVANT, {"b"}], [RANKED, RANKED], [1, 2, 3, 4], "recall")
+    assert curve == pytest.approx(
+        [(1 / 3 + 0) / 2, (1 / 3 + 1) / 2, (2 / 3 + 1) / 2, (2 / 3 + 1) / 2]
+    )

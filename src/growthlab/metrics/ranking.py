@@ -104,6 +104,20 @@ def mean_metrics(
     return {f"{name}_at_{k}": float(v.mean()) if len(v) else 0.0 for name, v in values.items()}
 
 
+def metric_curve(
+    relevant: Sequence[Collection[Any]],
+    ranked: Sequence[Sequence[Any]],
+    ks: Sequence[int],
+    name: str,
+) -> list[float]:
+    """The mean of one per-user metric (precision, recall, ndcg, map, hit_rate) at each k."""
+    metric = FUNCTIONS[name]
+    sets = [set(_plain(r)) for r in relevant]
+    return [
+        float(np.mean([metric(s, r, k) for s, r in zip(sets, ranked, strict=True)])) for k in ks
+    ]
+
+
 def catalogue_coverage(ranked: Iterable[Sequence[Any]], n_items: int) -> float:
     """Share of the catalogue that appears in at least one recommended list."""
     if n_items <= 0:

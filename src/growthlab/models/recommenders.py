@@ -147,7 +147,9 @@ class EASE(Recommender):
     def _fit(self, matrix: sp.csr_matrix) -> None:
         if self.l2 <= 0:
             raise UserError(f"model.l2 must be positive (got {self.l2})")
-        gram = np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32, order="F")
+        # X'X is symmetric: its C-ordered dense transpose is the Fortran array LAPACK wants,
+        # so the inversion below works in place (one n x n float32 array, no copy).
+        gram = (matrix.T @ matrix).astype(np.float32).toarray().T
         gram[np.diag_indices_from(gram)] += np.float32(self.l2)
         inverse = _symmetric_inverse(gram)
         inverse /= -np.diag(inverse)[np.newaxis, :]

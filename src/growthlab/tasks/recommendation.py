@@ -31,6 +31,7 @@ from growthlab.metrics.ranking import (
     PER_USER,
     catalogue_coverage,
     mean_metrics,
+    metric_curve,
     novelty,
 )
 from growthlab.models.recommenders import Popularity, Recommender
@@ -221,21 +222,21 @@ class Recommendation:
     ) -> Evaluation:
         """Metrics per split, popularity's on test beside them, curves over k, the long tail."""
         result = Evaluation()
-        for split in splits:
-            metrics = self.score(model, data.parts[split])
-            result.metrics.update({f"{split}_{name}": v for name, v in metrics.items()})
-        train, test = data.parts["train"], data.parts["test"]
-        baseline = Popularity().fit(train.X, train.y)
         recommender = _recommender(model)
-        relevant = self.relevant(test)
-        users = relevant.index.to_numpy()
-        lists = recommender.recommend(users, self.k)
-        popular = baseline.recommend(users, self.k)
+        for split in dict.fromkeys([*splits, "test"]):  # each split is recommended for once
+            relevant = self.relevant(data.parts[split])
+            lists = recommender.recommend(relevant.index.to_numpy(), self.k)
+            if split in splits:
+                metrics = self._metrics(recommender, list(relevant), lists, self.k)
+                result.metrics.update({f"{split}_{name}": v for name, v in metrics.items()})
+        train = data.parts["train"]
+        baseline = Popularity().fit(train.X, train.y)
+        popular = baseline.recommend(relevant.index.to_numpy(), self.k)
         for name, value in self._metrics(baseline, list(relevant), popular, self.k).items():
             result.metrics[f"test_popularity_{name}"] = value
         ks = list(range(1, self.k + 1))
-        curves = {name: self._curve(relevant, lists, ks, name) for name in ("recall", "ndcg")}
-        base = {name: self._curve(relevant, popular, ks, name) for name in ("recall", "ndcg")}
+        curves = {m: metric_curve(list(relevant), lists, ks, m) for m in ("recall", "ndcg")}
+        base = {m: metric_curve(list(relevant), popular, ks, m) for m in ("recall", "ndcg")}
         result.figures["test_metrics_at_k"] = metrics_at_k_figure(ks, curves, base)
         counts = pd.Series([i for items in lists for i in items]).value_counts()
         recommended = counts.reindex(recommender.items_, fill_value=0).to_numpy()
@@ -255,14 +256,6 @@ class Recommendation:
                     table, attributes[column]
                 )
         return result
-
-    @staticmethod
-    def _curve(relevant: pd.Series, lists: list[list[Any]], ks: list[int], name: str) -> list:
-        metric = FUNCTIONS[name]
-        sets = [set(r) for r in relevant]
-        return [
-            float(np.mean([metric(s, r, k) for s, r in zip(sets, lists, strict=True)])) for k in ks
-        ]
 
     # --- the logged model and the gate -----------------------------------------------------
 

