@@ -31,9 +31,10 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def planted_run(store: Path) -> RunResult:
     overrides = [
         "experiments=segmentation_kmeans",
-        "dataset.n_customers=3000",
+        "dataset.n_customers=2000",
         "dataset.n_segments=5",
         "tuner.n_trials=14",
+        "model.n_init=2",
         "task.stability_resamples=3",
     ]
     return run(compose_config([*overrides, *store_overrides(store)]))
@@ -79,6 +80,19 @@ def test_profile_plots_and_named_segments_are_logged(planted_run: RunResult) -> 
     assert profile["size"].sum() == len(planted_run.data.parts["test"].X)
     assert profile["share"].sum() == pytest.approx(1.0)
     assert profile["name"].is_unique and not profile["name"].str.startswith("segment ").any()
+
+
+def test_gate_enforces_the_floors_without_a_baseline(planted_run: RunResult, store: Path) -> None:
+    base = ["experiments=segmentation_kmeans", "command=promote", *store_overrides(store)]
+    strict = compose_config([*base, "registry.gate.floors={min_segment_share: 0.5}"])
+    with pytest.raises(UserError, match="did not pass the gate"):
+        handoff.promote(strict)
+    name = strict.registry.model_name
+    assert "champion" not in MlflowClient().get_registered_model(name).aliases
+    handoff.promote(compose_config(base))  # no R, F, M columns: floors only, no baseline
+    checks = tracking.decisions(name)[-1]["metrics"]
+    assert set(checks) == {"floor.stability_ari", "floor.min_segment_share"}
+    assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
 
 
 def test_splits_are_disjoint_customers(planted_run: RunResult) -> None:
@@ -177,8 +191,9 @@ def test_survey_table_with_blank_answers(store: Path) -> None:
         compose_config(
             [
                 "experiments=segmentation_kmeans_survey",
-                "tuner.n_trials=4",
-                "task.stability_resamples=3",
+                "tuner.n_trials=3",
+                "task.stability_resamples=2",
+                "model.n_init=2",
                 *store_overrides(store),
             ]
         )

@@ -19,17 +19,19 @@ from growthlab.metrics.clustering import adjusted_rand
 
 MIN_DISTINCTION = 0.12  # a position below this (in rank or share units) is "typical"
 MAX_LEVELS = 30  # categorical columns with more levels than this are not used for names
+MAX_CORRELATION = 0.8  # a column this rank-correlated with one already named adds nothing
 
 
-def positions(X: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-    """Segments x terms: how far each segment sits from the typical customer, per column."""
+def positions(X: pd.DataFrame, labels: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Segments x terms: how far each segment sits from the typical customer, per column;
+    and the rank correlations of the numeric columns (to skip near-copies in a name)."""
     labels = np.asarray(labels)
-    frames = {}
+    frames, ranks = {}, {}
     for column in X.columns:
         values = X[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            ranks = values.astype("float64").rank(pct=True).fillna(0.5).to_numpy()
-            frames[(column, "")] = pd.Series(ranks).groupby(labels).mean() - 0.5
+            ranks[column] = values.astype("float64").rank(pct=True).fillna(0.5).to_numpy()
+            frames[(column, "")] = pd.Series(ranks[column]).groupby(labels).mean() - 0.5
         else:
             text = values.astype("string")
             levels = text.dropna().unique()
@@ -38,7 +40,11 @@ def positions(X: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
             for level in levels:
                 hits = (text == level).fillna(False).to_numpy(dtype=float)
                 frames[(column, str(level))] = pd.Series(hits).groupby(labels).mean() - hits.mean()
-    return pd.DataFrame(frames)
+    names = list(ranks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        matrix = np.corrcoef(np.array([ranks[c] for c in names])) if len(names) > 1 else [[1.0]]
+    correlations = pd.DataFrame(np.nan_to_num(np.atleast_2d(matrix)), names, names)
+    return pd.DataFrame(frames), correlations
 
 
 def _term(column: str, level: str, value: float, words: dict[str, tuple[str, str]]) -> str:
@@ -61,17 +67,22 @@ def segment_names(
     agree, the segment id is appended.
     """
     words = words or {}
-    table = positions(X, labels)
+    table, correlations = positions(X, labels)
     ranked: dict[int, list[str]] = {}
     for segment, row in table.iterrows():
-        order = row.abs().sort_values(ascending=False)
-        terms, seen = [], set()
+        # Columns with words of their own (recency, frequency, monetary) speak first.
+        order = row.abs().sort_values(ascending=False, kind="stable")
+        order = pd.concat([order[[c in words for c, _ in order.index]], order])
+        terms: list[str] = []
+        seen: list[str] = []
         for (column, level), size in order.items():
-            if size < MIN_DISTINCTION or (level and row[(column, level)] < 0):
-                continue
-            if column in seen:  # one term per column: "mostly device mobile", not also desktop
-                continue
-            seen.add(column)
+            if size < MIN_DISTINCTION or (level and row[(column, level)] < 0) or column in seen:
+                continue  # one term per column: "mostly device mobile", not also desktop
+            if not level and any(
+                abs(correlations.at[column, c]) > MAX_CORRELATION for c in seen if c in correlations
+            ):
+                continue  # "high value" already says "high monetary 365d"
+            seen.append(column)
             terms.append(_term(column, level, row[(column, level)], words))
         ranked[int(segment)] = terms or ["typical customers"]
     length = dict.fromkeys(ranked, max_terms)

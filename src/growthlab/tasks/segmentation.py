@@ -179,8 +179,10 @@ class Segmentation:
         if missing:
             raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
         log = log.assign(**{c.time: pd.to_datetime(log[c.time])})
-        cut = pd.Timestamp(cutoff)
-        span = (cut - log[c.time].min()).days + 1  # everyone who bought before the cutoff
+        cut, first = pd.Timestamp(cutoff), log[c.time].min()
+        if first.tz is not None and cut.tz is None:
+            cut = cut.tz_localize(first.tz)
+        span = (cut - first).days + 1  # the active window: everyone who bought before the cutoff
         return build_snapshots(
             log,
             [cut],
