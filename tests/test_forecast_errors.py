@@ -25,9 +25,6 @@ CASES = {
 }
 
 
-ON_THE_CLI = ("bad strategy",)  # the rest on the CLI too, when slow
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_simulated_panel_mistakes_raise_a_user_error(case: str, tmp_path: Path) -> None:
     args, hint = CASES[case]
@@ -37,10 +34,8 @@ def test_simulated_panel_mistakes_raise_a_user_error(case: str, tmp_path: Path) 
     assert "RUNNING" not in run_statuses(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [c if c in ON_THE_CLI else pytest.param(c, marks=pytest.mark.slow) for c in CASES],
-)
+@pytest.mark.slow  # the CLI costs ~10 s a case here; tests/test_forecast.py keeps one fast
+@pytest.mark.parametrize("case", CASES)
 def test_simulated_panel_mistakes_give_one_line(case: str, tmp_path: Path) -> None:
     args, hint = CASES[case]
     done = growthlab(*SIM, *args, store=tmp_path)

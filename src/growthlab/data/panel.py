@@ -202,6 +202,38 @@ def backtest_origins(n_periods: int, horizon: int, windows: int, step: int) -> l
     return [n_periods - horizon - (windows - 1 - k) * step for k in range(windows)]
 
 
+def window_masks(
+    frame: pd.DataFrame, times: pd.DatetimeIndex, origin: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row masks of the window at grid position `origin`: history before it, the next
+    `horizon` periods after it.
+
+    Only series with a known value before the origin take part; history rows after a
+    series' last known value are left out (a model input would read them as future).
+    """
+    at = frame[TIME].to_numpy()
+    before = at < times[origin].to_datetime64()
+    stop = origin + horizon
+    inside = ~before & (at < times[stop].to_datetime64() if stop < len(times) else True)
+    known = frame[TIME].where(before & frame[TARGET].notna().to_numpy())
+    last = known.groupby(frame[SERIES]).transform("max")
+    history = before & (frame[TIME] <= last).to_numpy()
+    return history, inside & last.notna().to_numpy()
+
+
+def window_input(
+    frame: pd.DataFrame, times: pd.DatetimeIndex, origin: int, horizon: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A window as model input (its future rows flagged, their targets blanked) and actuals."""
+    history, future = window_masks(frame, times, origin, horizon)
+    rows = frame[history | future].copy()
+    flag = future[history | future]
+    actual = rows[TARGET].to_numpy(float)[flag]
+    rows[FUTURE] = flag
+    rows.loc[flag, TARGET] = np.nan
+    return rows, actual
+
+
 def seasonal_naive(
     history: np.ndarray, series: np.ndarray, last: np.ndarray, steps: np.ndarray, season: int
 ) -> np.ndarray:

@@ -158,8 +158,7 @@ class Forecast:
         """The model's view of a user table: declared columns only, parsed and flagged."""
         roles = self._roles()
         roles.check(frame, "the input")
-        keys = frame[roles.series].astype(str)
-        series = keys.iloc[:, 0] if len(roles.series) == 1 else keys.agg(" / ".join, axis=1)
+        series = series_keys(frame, roles.series)
         out = pd.DataFrame(
             {
                 SERIES: series.to_numpy(object),
@@ -186,31 +185,12 @@ class Forecast:
     # --- windows -------------------------------------------------------------------------------
 
     def window(self, data: PanelData, origin: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row masks of one window: history before the origin, the next `horizon` periods.
-
-        Only series with a known value before the origin take part; history rows after a
-        series' last known value are left out (the model input would read them as future).
-        """
-        frame, times = data.frame, data.times
-        at = frame[TIME].to_numpy()
-        before = at < times[origin].to_datetime64()
-        stop = origin + self.horizon
-        inside = ~before & (at < times[stop].to_datetime64() if stop < len(times) else True)
-        known = frame[TIME].where(before & frame[TARGET].notna().to_numpy())
-        last = known.groupby(frame[SERIES]).transform("max")
-        history = before & (frame[TIME] <= last).to_numpy()
-        future = inside & last.notna().to_numpy()
-        return history, future
+        """Row masks of one window of the panel: its history and its future."""
+        return panel.window_masks(data.frame, data.times, origin, self.horizon)
 
     def window_input(self, data: PanelData, origin: int) -> tuple[pd.DataFrame, np.ndarray]:
         """The canonical model input of a window (targets of its future blanked) and actuals."""
-        history, future = self.window(data, origin)
-        rows = data.frame[history | future].copy()
-        flag = future[history | future]
-        actual = rows[TARGET].to_numpy(float)[flag]
-        rows[FUTURE] = flag
-        rows.loc[flag, TARGET] = np.nan
-        return rows, actual
+        return panel.window_input(data.frame, data.times, origin, self.horizon)
 
     def units(self, model_input: pd.DataFrame) -> np.ndarray:
         """Per future row: the series' MASE scale, the seasonal naive forecast, the step ahead."""
@@ -363,7 +343,7 @@ class Forecast:
         """One series of the holdout: its last 3 history rows and 2 rows to forecast (MLflow
         keeps 5 example rows, and each requested series needs its rows to forecast)."""
         holdout = self.holdout(data)
-        key = holdout[self._roles().series].astype(str).agg(" / ".join, axis=1)
+        key = series_keys(holdout, self._roles().series)
         rows = holdout[key == key.iloc[-1]]
         future = rows[LABEL].notna().to_numpy()
         picked = pd.concat([rows[~future].tail(3), rows[future].head(2)])
@@ -417,6 +397,14 @@ class Forecast:
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """The forecast a planner makes by hand: the seasonal naive."""
         return np.asarray(y, dtype=float)[:, 2]
+
+
+def series_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """One text key per row from the series id columns: "web / north"."""
+    key = frame[columns[0]].astype(str)
+    for column in columns[1:]:
+        key = key + " / " + frame[column].astype(str)
+    return key
 
 
 def _units(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
