@@ -94,3 +94,20 @@ def test_mismatched_lengths_are_user_errors() -> None:
         cm.calinski_harabasz(TINY_X, [0, 1])
     with pytest.raises(UserError):
         cm.adjusted_rand([0, 1], [0])
+
+
+def test_the_task_gate_functions_are_these_metrics() -> None:
+    from growthlab.tasks.segmentation import Segmentation
+
+    task = Segmentation(gate_silhouette_rows=100, seed=3)
+    rng = np.random.default_rng(5)
+    X, labels = rng.normal(size=(300, 3)), rng.integers(0, 3, 300)
+    for name in ("calinski_harabasz", "davies_bouldin", "min_segment_share"):
+        assert task.metric_function(name)(X, labels) == pytest.approx(
+            task.metrics_of(X, labels)[name]
+        )
+    rows = np.sort(np.random.default_rng(3).permutation(300)[:100])
+    assert task.metric_function("silhouette")(X, labels) == pytest.approx(
+        sk.silhouette_score(X[rows], labels[rows])
+    )
+    assert task.minimized == ("davies_bouldin",)

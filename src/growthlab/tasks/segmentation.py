@@ -278,6 +278,8 @@ class Segmentation:
             return cm.calinski_harabasz
         if name == "davies_bouldin":
             return cm.davies_bouldin
+        if name == "min_segment_share":
+            return lambda y, s: cm.min_segment_share(s)
         return lambda y, s: self.metrics_of(y, s)[name]
 
     def stability(self, model: BaseEstimator, X: pd.DataFrame) -> tuple[float, float]:
