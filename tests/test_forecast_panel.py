@@ -184,3 +184,42 @@ def test_future_rows_without_their_known_drivers_are_refused() -> None:
     frame.loc[frame[FUTURE], "promo"] = np.nan
     with pytest.raises(UserError, match="known driver 'promo'"):
         model.predict(frame)
+
+
+@pytest.mark.parametrize(("refit", "fits"), [("once", 1), ("every", 3)])
+def test_refit_policy_fits_once_or_per_window_on_history_before_each_origin(
+    refit: str, fits: int
+) -> None:
+    task = Forecast(horizon=7, backtest={"windows": 3, "valid_windows": 1, "refit": refit})
+    data = task.prepare(daily_panel(days=90), ROLES)
+    seen: list[pd.Timestamp] = []
+
+    class Recording(SeasonalNaive):
+        def fit(self, X: pd.DataFrame, y: object = None) -> Recording:
+            seen.append(X[TIME].max())
+            return super().fit(X)  # type: ignore[return-value]
+
+    table = task.backtest_run(Recording, data, "test")
+    assert len(seen) == fits
+    origins = [data.times[o] for o in data.origins["test"]]
+    for last, origin in zip(seen, origins, strict=False):
+        assert last == origin - pd.Timedelta(days=1)  # the history ends the day before
+    assert sorted(table["origin"].unique()) == origins
+    assert table.groupby("origin")["step"].agg(["min", "max"]).eq([1, 7]).all().all()
+
+
+def test_without_drivers_a_series_given_only_its_history_is_forecast_horizon_ahead() -> None:
+    roles = Columns(series=["shop"], time="day", target="sales")
+    task = Forecast(horizon=7, backtest={"windows": 2, "valid_windows": 1})
+    frame = daily_panel(days=90)
+    data = task.prepare(frame, roles)
+    model = task.fit(SeasonalNaive(), data)
+    out = task.predict_frame(model, frame.drop(columns=["promo", "leak"]))
+    assert list(out.columns) == ["shop", "day", "forecast"]
+    assert len(out) == 3 * 7
+    assert out.groupby("shop")["day"].min().eq(frame["day"].max() + pd.Timedelta(days=1)).all()
+    last_week = frame[frame["day"] > frame["day"].max() - pd.Timedelta(days=7)]
+    np.testing.assert_allclose(
+        out.sort_values(["shop", "day"])["forecast"],
+        last_week.sort_values(["shop", "day"])["sales"],
+    )
