@@ -185,6 +185,19 @@ def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path
     assert set(scored.customer_id) == set(log[log.timestamp < "2025-03-01"].customer_id)
 
 
+def test_the_rfm_rules_as_challenger_lose_to_the_champion(log_run: RunResult, store: Path) -> None:
+    rules = ["experiments=segmentation_rfm_rules", "dataset.n_customers=2500"]
+    result = run(compose_config([*rules, "task.stability_resamples=2", *store_overrides(store)]))
+    assert result.metrics["test_n_segments"] > 5  # the named RFM segments, some of them small
+    cfg = compose_config([*rules, "command=promote", *store_overrides(store)])
+    with pytest.raises(UserError, match="did not pass the gate"):
+        handoff.promote(cfg)
+    name = cfg.registry.model_name
+    assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
+    checks = tracking.decisions(name)[-1]["metrics"]
+    assert "champion.calinski_harabasz" in checks
+
+
 @pytest.mark.skipif(not SURVEY.exists(), reason="../shared/data is not checked out")
 def test_survey_table_with_blank_answers(store: Path) -> None:
     result = run(
@@ -206,6 +219,14 @@ def test_survey_table_with_blank_answers(store: Path) -> None:
     assert metrics["test_n_segments"] >= 2
     out = mlflow.pyfunc.load_model(result.model_uri).predict(X.head(50))
     assert out["segment_name"].notna().all()
+    assert 0 <= metrics["test_stability_ari"] <= 1
+    promote = ["experiments=segmentation_kmeans_survey", "command=promote"]
+    # No R, F, M answers, so no baseline: the floors alone decide. Three trials may pick an
+    # unstable k, so only the holdout's floor is asked for here.
+    floors = "registry.gate.floors={min_segment_share: 0.05}"
+    cfg = compose_config([*promote, floors, *store_overrides(store)])
+    handoff.promote(cfg)
+    assert MlflowClient().get_registered_model(cfg.registry.model_name).aliases["champion"] == 1
 
 
 def profiles(n: int = 600) -> tuple[Segmentation, object]:
