@@ -193,4 +193,16 @@ def test_cheese_weekly_panel_with_drivers_runs(tmp_path: Path) -> None:
     model = mlflow.pyfunc.load_model(result.model_uri)
     task = model.unwrap_python_model().task
     X, y = task.outcomes(task.holdout(result.data))
-    assert len(model.predict(X)) == len(y)
+    assert len(model.predict(X)) == len(y) == 88 * 4  # every retailer ends on the same week
+    name = "forecast-cheese_retailers"
+    handoff.promote(
+        compose_config(
+            [
+                *overrides,
+                "command=promote",
+                f"registry.model_name={name}",
+                *store_overrides(tmp_path),
+            ]
+        )  # fmt: skip
+    )
+    assert MlflowClient().get_registered_model(name).aliases["champion"] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from growthlab.data import panel
 from growthlab.data.dataset import Columns
 from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
+from growthlab.data.periods import PeriodIndexedFile
 from growthlab.errors import UserError
 from growthlab.models.forecasters import ETS, GlobalBoosted, SeasonalNaive
 from growthlab.tasks.forecast import Forecast
@@ -223,3 +226,20 @@ def test_without_drivers_a_series_given_only_its_history_is_forecast_horizon_ahe
         out.sort_values(["shop", "day"])["forecast"],
         last_week.sort_values(["shop", "day"])["sales"],
     )
+
+
+@pytest.mark.parametrize(("align", "last_dates"), [("start", 2), ("end", 1)])
+def test_period_numbers_become_weekly_dates(tmp_path: Path, align: str, last_dates: int) -> None:
+    path = tmp_path / "weeks.csv"
+    pd.DataFrame(
+        {"shop": ["a"] * 4 + ["b"] * 3, "week": [1, 2, 3, 4, 1, 2, 3], "sales": range(7)}
+    ).to_csv(path, index=False)
+    roles = {"series": ["shop"], "time": "week", "target": "sales"}
+    frame = PeriodIndexedFile("w", roles, str(path), "W", "2024-01-01", align).load()
+    assert frame.loc[0, "week"] == pd.Timestamp("2024-01-01")  # the longest series' first week
+    assert frame.groupby("shop")["week"].max().nunique() == last_dates
+    assert frame.groupby("shop")["week"].diff().dropna().eq(pd.Timedelta(days=7)).all()
+    if align == "end":
+        assert frame.loc[4, "week"] == pd.Timestamp("2024-01-08")  # b's week 1 = a's week 2
+    with pytest.raises(UserError, match="dataset.align"):
+        PeriodIndexedFile("w", roles, str(path), align="middle")

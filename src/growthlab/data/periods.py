@@ -16,9 +16,14 @@ from growthlab.errors import UserError
 
 
 class PeriodIndexedFile(FileDataset):
-    """CSV or Parquet with a period number as its time column, mapped to dates on load:
-    period k -> period_start + (k - 1) periods (so weekly calendar features stay meaningful
-    only as far as the start date is right)."""
+    """CSV or Parquet with a period number as its time column, mapped to dates on load.
+
+    align=start: period k of every series -> period_start + (k - 1) periods (the numbers are
+    one shared calendar). align=end: each series' last period falls on the same, latest date
+    (the numbers only order each series' own periods, so the series are compared where they
+    all end: the backtest windows then hold every series). Calendar features mean as much as
+    the chosen start date does.
+    """
 
     def __init__(
         self,
@@ -27,6 +32,7 @@ class PeriodIndexedFile(FileDataset):
         path: str,
         period: str = "W",
         period_start: str = "2000-01-03",
+        align: str = "start",
         format: str | None = None,
         read_options: Mapping[str, Any] | None = None,
     ) -> None:
@@ -38,7 +44,12 @@ class PeriodIndexedFile(FileDataset):
             self.period_start = pd.Timestamp(period_start)
         except (ValueError, TypeError):
             raise UserError(f"dataset.period_start={period_start!r} is not a date") from None
+        if align not in ("start", "end"):
+            raise UserError(f"dataset.align={align!r}; use start or end")
+        if align == "end" and not self.columns.series:
+            raise UserError("dataset.align=end needs dataset.columns.series to align each series")
         self.period = period
+        self.align = align
 
     def load(self) -> pd.DataFrame:
         time = self.columns.time
@@ -57,6 +68,12 @@ class PeriodIndexedFile(FileDataset):
                 f"time column {time!r} must number periods from 1, not {numbers.min():g}"
             )
         index = numbers.astype(int).to_numpy() - 1
+        if self.align == "end":
+            missing = [c for c in self.columns.series if c not in frame]
+            if missing:
+                return frame  # the task names the missing column
+            last = numbers.groupby([frame[c] for c in self.columns.series]).transform("max")
+            index = index + int(last.max()) - last.astype(int).to_numpy()
         offset = panel.OFFSETS[self.period]
         dates = pd.date_range(self.period_start, periods=int(index.max()) + 1, freq=offset)
         frame[time] = dates[index]
