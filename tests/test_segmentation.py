@@ -199,7 +199,7 @@ def test_the_rfm_rules_as_challenger_lose_to_the_champion(log_run: RunResult, st
 
 
 @pytest.mark.skipif(not SURVEY.exists(), reason="../shared/data is not checked out")
-def test_survey_table_with_blank_answers(store: Path) -> None:
+def test_survey_table_with_blank_answers(store: Path, tmp_path: Path) -> None:
     result = run(
         compose_config(
             [
@@ -226,6 +226,14 @@ def test_survey_table_with_blank_answers(store: Path) -> None:
     floors = "registry.gate.floors={min_segment_share: 0.05}"
     cfg = compose_config([*promote, floors, *store_overrides(store)])
     handoff.promote(cfg)
+    source, target = tmp_path / "answers.csv", tmp_path / "segments.csv"
+    X.head(300).to_csv(source, index=False)  # blanks stay blank in the CSV
+    scoring = [f"registry.scoring.input={source}", f"registry.scoring.output={target}"]
+    handoff.score(
+        compose_config([*promote[:1], "command=score", *scoring, *store_overrides(store)])
+    )
+    scored = pd.read_csv(target)
+    np.testing.assert_array_equal(scored["segment"], result.model.predict(X.head(300)))
     assert MlflowClient().get_registered_model(cfg.registry.model_name).aliases["champion"] == 1
 
 

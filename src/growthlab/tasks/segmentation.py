@@ -148,7 +148,7 @@ class Segmentation:
         if not columns.amount:  # roles of a log's columns say nothing about snapshot features
             self.categorical, self.numeric = list(columns.categorical), list(columns.numeric)
         oracle = None
-        if columns.oracle:
+        if columns.oracle and columns.oracle in table:  # planted segments (simulated tables)
             oracle = pd.factorize(table[columns.oracle])[0]
         positions = stratified_split(np.zeros(len(X)), self.valid_size, self.test_size, self.seed)
         parts = {}
