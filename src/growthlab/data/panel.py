@@ -29,6 +29,66 @@ DEFAULT_LAGS = {
 DEFAULT_WINDOWS = {"D": (7, 28), "W": (4, 13), "M": (3, 12)}
 
 
+def series_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """One text key per row from the series id columns: "web / north"."""
+    key = frame[columns[0]].astype(str)
+    for column in columns[1:]:
+        key = key + " / " + frame[column].astype(str)
+    return key
+
+
+def to_canonical(
+    frame: pd.DataFrame,
+    series: Sequence[str],
+    time: str,
+    target: str,
+    known: Sequence[str],
+    training: bool,
+) -> pd.DataFrame:
+    """A user table in the canonical columns; undeclared columns are left behind.
+
+    Outside training, blank targets after a series' last known value are the rows to
+    forecast (FUTURE); blanks inside the history are missing values.
+    """
+    out = pd.DataFrame(
+        {
+            SERIES: series_keys(frame, series).to_numpy(object),
+            TIME: _dates(frame[time], time),
+            TARGET: _numbers(frame[target], target, "target"),
+        }
+    )
+    for name in known:
+        out[name] = _numbers(frame[name], name, "known driver")
+    if out[TIME].isna().any():
+        raise UserError(f"time column {time!r} has blanks; every row needs a date")
+    if training:
+        out[FUTURE] = False
+    else:
+        last = out[TIME].where(out[TARGET].notna()).groupby(out[SERIES]).transform("max")
+        out[FUTURE] = (out[TARGET].isna() & ~(out[TIME] <= last)).to_numpy()
+    return out
+
+
+def _dates(values: pd.Series, column: str) -> np.ndarray:
+    try:
+        return pd.to_datetime(values).to_numpy()
+    except (ValueError, TypeError):
+        raise UserError(
+            f"time column {column!r} holds values that are not dates (e.g. {values.iloc[0]!r}); "
+            "fix the data or dataset.columns.time"
+        ) from None
+
+
+def _numbers(values: pd.Series, column: str, role: str) -> np.ndarray:
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        raise UserError(
+            f"{role} {column!r} must be numeric but holds {values[bad].iloc[0]!r}; fix the data"
+        )
+    return numbers.to_numpy(dtype=float)
+
+
 def check_frequency(frequency: str | None, where: str = "task.frequency") -> None:
     if frequency is not None and frequency not in OFFSETS:
         raise UserError(
@@ -200,6 +260,25 @@ def backtest_origins(n_periods: int, horizon: int, windows: int, step: int) -> l
     origin_k. Origins are `step` periods apart.
     """
     return [n_periods - horizon - (windows - 1 - k) * step for k in range(windows)]
+
+
+def with_future_rows(
+    frame: pd.DataFrame, keys: Sequence[str], horizon: int, frequency: str
+) -> pd.DataFrame:
+    """A canonical frame with `horizon` rows to forecast after the last row of each of `keys`."""
+    lasts = frame.groupby(SERIES)[TIME].max()
+    added = [
+        pd.DataFrame(
+            {
+                SERIES: key,
+                TIME: future_times(lasts[key], horizon, frequency),
+                TARGET: np.nan,
+                FUTURE: True,
+            }
+        )
+        for key in keys
+    ]
+    return pd.concat([frame, *added], ignore_index=True)
 
 
 def window_masks(

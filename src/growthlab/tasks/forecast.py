@@ -158,24 +158,9 @@ class Forecast:
         """The model's view of a user table: declared columns only, parsed and flagged."""
         roles = self._roles()
         roles.check(frame, "the input")
-        series = series_keys(frame, roles.series)
-        out = pd.DataFrame(
-            {
-                SERIES: series.to_numpy(object),
-                TIME: _dates(frame[roles.time], roles.time),
-                TARGET: _numbers(frame[roles.target], roles.target),
-            }
+        return panel.to_canonical(
+            frame, roles.series, str(roles.time), str(roles.target), roles.known, training
         )
-        for name in roles.known:
-            out[name] = _numbers(frame[name], name, role="known driver")
-        if out[TIME].isna().any():
-            raise UserError(f"time column {roles.time!r} has blanks; every row needs a date")
-        if training:
-            out[FUTURE] = False
-        else:  # blank targets after a series' last known value are the periods to forecast
-            last = out[TIME].where(out[TARGET].notna()).groupby(out[SERIES]).transform("max")
-            out[FUTURE] = (out[TARGET].isna() & ~(out[TIME] <= last)).to_numpy()
-        return out
 
     def _roles(self) -> Columns:
         if self.roles is None:
@@ -311,8 +296,9 @@ class Forecast:
         no drivers; with known drivers declared their planned values must be given.
         """
         roles = self._roles()
+        if X.empty:
+            raise UserError("the input has no rows: give each series its history rows")
         canonical = self.canonical(X, training=False)
-        canonical.index = pd.RangeIndex(len(canonical))
         keys = canonical[SERIES]
         extra = sorted(set(keys) - set(keys[canonical[FUTURE]]))
         if extra and roles.known:
@@ -320,14 +306,7 @@ class Forecast:
                 f"series {extra[0]!r} has no rows to forecast: add its future rows with blank "
                 f"{roles.target!r} and the planned {', '.join(map(repr, roles.known))}"
             )
-        lasts = canonical.groupby(SERIES)[TIME].max()
-        step = self.frequency_ or "D"
-        added = [
-            pd.DataFrame({SERIES: key, TIME: panel.future_times(lasts[key], self.horizon, step),
-                          TARGET: np.nan, FUTURE: True})
-            for key in extra
-        ]  # fmt: skip
-        full = pd.concat([canonical, *added], ignore_index=True)
+        full = panel.with_future_rows(canonical, extra, self.horizon, self.frequency_ or "D")
         forecast = np.asarray(model.predict(full), dtype=float)
         future = full[FUTURE].to_numpy(bool)
         # Series ids as given: from the row itself, or for added rows the series' first row.
@@ -343,7 +322,7 @@ class Forecast:
         """One series of the holdout: its last 3 history rows and 2 rows to forecast (MLflow
         keeps 5 example rows, and each requested series needs its rows to forecast)."""
         holdout = self.holdout(data)
-        key = series_keys(holdout, self._roles().series)
+        key = panel.series_keys(holdout, self._roles().series)
         rows = holdout[key == key.iloc[-1]]
         future = rows[LABEL].notna().to_numpy()
         picked = pd.concat([rows[~future].tail(3), rows[future].head(2)])
@@ -399,14 +378,6 @@ class Forecast:
         return np.asarray(y, dtype=float)[:, 2]
 
 
-def series_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    """One text key per row from the series id columns: "web / north"."""
-    key = frame[columns[0]].astype(str)
-    for column in columns[1:]:
-        key = key + " / " + frame[column].astype(str)
-    return key
-
-
 def _units(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     y = table[["actual", "scale", "baseline", "step"]].to_numpy(float)
     return y, table["forecast"].to_numpy(float)
@@ -414,23 +385,3 @@ def _units(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _positive(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
-def _dates(values: pd.Series, column: str) -> np.ndarray:
-    try:
-        return pd.to_datetime(values).to_numpy()
-    except (ValueError, TypeError):
-        raise UserError(
-            f"time column {column!r} holds values that are not dates (e.g. {values.iloc[0]!r}); "
-            "fix the data or dataset.columns.time"
-        ) from None
-
-
-def _numbers(values: pd.Series, column: str, role: str = "target") -> np.ndarray:
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() & values.notna()
-    if bad.any():
-        raise UserError(
-            f"{role} {column!r} must be numeric but holds {values[bad].iloc[0]!r}; fix the data"
-        )
-    return numbers.to_numpy(dtype=float)
