@@ -276,3 +276,13 @@ def test_bad_inputs_are_user_errors() -> None:
     only_ids = frame[["customer_id", "true_segment"]]
     with pytest.raises(UserError, match="no feature columns"):
         task.prepare(only_ids, Columns(id="customer_id", oracle="true_segment"))
+
+
+def test_task_features_keep_only_the_named_columns() -> None:
+    frame = MarketingSimulator(1).customer_profiles(300, 3)
+    roles = Columns(id="customer_id", oracle="true_segment")
+    data = Segmentation(features=["orders_per_year", "region"]).prepare(frame, roles)
+    assert list(data.parts["train"].X.columns) == ["orders_per_year", "region"]
+    assert sum(len(p.X) for p in data.parts.values()) == 300
+    with pytest.raises(UserError, match="task.features"):
+        Segmentation(features=["true_segment"]).prepare(frame, roles)
