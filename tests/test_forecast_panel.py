@@ -243,3 +243,14 @@ def test_period_numbers_become_weekly_dates(tmp_path: Path, align: str, last_dat
         assert frame.loc[4, "week"] == pd.Timestamp("2024-01-08")  # b's week 1 = a's week 2
     with pytest.raises(UserError, match="dataset.align"):
         PeriodIndexedFile("w", roles, str(path), align="middle")
+
+
+def test_validation_reports_the_running_mase_per_window_as_higher_is_better() -> None:
+    task = Forecast(horizon=7, backtest={"windows": 1, "valid_windows": 3})
+    data = task.prepare(daily_panel(days=90), ROLES)
+    reported: list[tuple[int, float]] = []
+    metrics = task.validate(SeasonalNaive, data, lambda step, value: reported.append((step, value)))
+    assert [step for step, _ in reported] == [0, 1, 2]
+    # the tuner negates reports for a minimised metric, so the pruner sees the MASE itself
+    assert reported[-1][1] == pytest.approx(-metrics["mase"])
+    assert metrics["mase"] == pytest.approx(1.0, abs=0.6)  # the baseline, near its own scale

@@ -218,9 +218,9 @@ class Forecast:
                     }
                 )
             )
-            if report is not None:
-                done = pd.concat(tables)
-                report(k, mase(done["actual"], done["forecast"], done["scale"]))
+            if report is not None:  # the tuner takes curves as higher-is-better (it negates
+                done = pd.concat(tables)  # them for a minimised metric): report -MASE
+                report(k, -mase(done["actual"], done["forecast"], done["scale"]))
         return pd.concat(tables, ignore_index=True)
 
     # --- the task interface --------------------------------------------------------------------
@@ -235,7 +235,8 @@ class Forecast:
     def validate(
         self, new_model: Callable[[], BaseEstimator], data: PanelData, report: Report | None = None
     ) -> dict[str, float]:
-        """Backtest over the validation windows, reporting the running MASE per window."""
+        """Backtest over the validation windows, reporting the running MASE per window (as
+        -MASE: the tuner reads a curve as higher-is-better)."""
         return self.metrics_of(*_units(self.backtest_run(new_model, data, "valid", report)))
 
     def evaluate(
