@@ -33,6 +33,7 @@ def actual_vs_forecast_figure(
         ax.plot(f_times, np.asarray(baseline)[order], ".", ms=2, color="tab:orange", alpha=0.6,
                 label="seasonal naive")  # fmt: skip
         for k, (start, end) in enumerate(windows):
+            ax.axvline(start, color="tab:grey", ls=":", lw=1)  # each window's origin
             ax.axvspan(start, end, color="tab:grey", alpha=0.15,
                        label="backtest windows" if k == 0 else None)  # fmt: skip
         if len(f_times):  # show a few windows' worth of history before the first origin
