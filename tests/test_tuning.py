@@ -456,6 +456,22 @@ def test_tuned_run_logs_plots_and_trials_table(
     assert "params_model.max_depth" in table.columns
 
 
+def test_study_plots_are_not_left_open_in_pyplot(
+    tuned: tuple[RunResult, Path, DictConfig], tmp_path: Path
+) -> None:
+    from matplotlib import pyplot
+
+    from growthlab import tuning
+
+    _, store, cfg = tuned
+    before = pyplot.get_fignums()
+    drawn = dict(tuning.figures(load_study(store, cfg)))
+    assert "optimization_history" in drawn
+    assert pyplot.get_fignums() == before  # released from pyplot's registry...
+    drawn["optimization_history"].savefig(tmp_path / "history.png")  # ...and still drawable
+    assert (tmp_path / "history.png").stat().st_size > 0
+
+
 def test_tuned_run_model_loads_and_scores(tuned: tuple[RunResult, Path, DictConfig]) -> None:
     result, store, _ = tuned
     mlflow.set_tracking_uri(f"sqlite:///{store}/mlflow.db")

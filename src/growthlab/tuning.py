@@ -497,6 +497,7 @@ def figures(study: optuna.Study) -> Iterator[tuple[str, Any]]:
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib import pyplot
     from optuna.visualization import matplotlib as plots
 
     with warnings.catch_warnings():
@@ -514,4 +515,7 @@ def figures(study: optuna.Study) -> Iterator[tuple[str, Any]]:
             figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
             figure.set_size_inches(9, 5.5)
             figure.tight_layout()
+            # Optuna draws through pyplot, which keeps every figure alive: let go of it (it
+            # still saves), or a long-lived process piles figures up.
+            pyplot.close(figure)
             yield name, figure
