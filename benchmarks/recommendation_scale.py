@@ -2,7 +2,7 @@
 
 Simulates customer x product purchases with the project's simulator (planted tastes, a long
 tail; ~1,000,000 lines of 100,000 customers and 20,000 products by default), splits them as
-the recommendation task does (per-user leave-last-out by time, min 3 items) and saves the
+the recommendation task does (leave-last-out by time for users with >= 3 items) and saves the
 pairs. Each model then runs in its own child process, so its peak RSS (resource.getrusage,
 Linux) is its own: fit on train, top-10 for every training user, NDCG@10 on the test users.
 EASE needs a dense items x items float32 matrix (4 n^2 bytes: 1.6 GB at 20,000 items).
@@ -59,7 +59,7 @@ def prepare(args: argparse.Namespace, folder: Path) -> dict[str, float]:
         "lines": len(lines),
         "pairs": data.info["pairs"],
         "users": data.info["users"],
-        "users_kept": data.info["users_kept"],
+        "users_evaluated": data.info["users_evaluated"],
         "items": data.info["items"],
         "simulate_s": simulated,
         "split_s": split,
@@ -114,7 +114,7 @@ def main() -> None:
         sizes = prepare(args, Path(folder))
         print(
             f"{sizes['lines']:,} purchase lines -> {sizes['pairs']:,} (customer, product) pairs; "
-            f"{sizes['users']:,} customers ({sizes['users_kept']:,} with >= 3 products), "
+            f"{sizes['users']:,} customers ({sizes['users_evaluated']:,} with >= 3 products), "
             f"{sizes['items']:,} products; simulated in {sizes['simulate_s']:.1f}s, "
             f"split in {sizes['split_s']:.1f}s"
         )

@@ -12,7 +12,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.simulator import INTERACTIONS_COLUMNS, MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.metrics.ranking import mean_metrics
-from growthlab.models.recommenders import ALS, BPR, EASE, ItemKNN, Popularity
+from growthlab.models.recommenders import ALS, BPR, EASE, ItemKNN, Popularity, Recommender
 from growthlab.tasks import Prepared
 from growthlab.tasks.recommendation import Recommendation
 
@@ -64,6 +64,7 @@ def test_ease_weights_are_the_closed_form() -> None:
     B = np.eye(12) - P / np.diag(P)
     np.testing.assert_allclose(model.weights_, B, atol=1e-4)
     assert np.all(np.diag(model.weights_) == 0)
+    assert model.weights_.flags.c_contiguous  # sparse @ dense copies a Fortran array per call
 
 
 def test_item_knn_is_cosine_with_shrinkage_and_top_neighbours() -> None:
@@ -118,3 +119,18 @@ def test_ease_and_als_beat_popularity_on_planted_tastes(planted: Prepared) -> No
     assert ndcg["ALS"] > 1.3 * base, ndcg
     assert ndcg["ItemKNN"] > 1.3 * base, ndcg
     assert ndcg["BPR"] > base, ndcg
+
+
+def test_popularity_shortcut_equals_generic_scoring() -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"u": rng.integers(0, 300, 4000), "i": rng.zipf(1.3, 4000) % 80})
+    model = Popularity().fit(frame)
+    rows = model.users_.get_indexer(model.users_)
+    generic, valid = Recommender._top(model, rows, 10, True)
+    fast, fast_valid = model._top(rows, 10, True)
+    # The same popularity at every rank (items of equal popularity may swap places).
+    scores = model.popular_scores_
+    for g, v, f, fv in zip(generic, valid, fast, fast_valid, strict=True):
+        assert scores[g[v]].tolist() == scores[f[fv]].tolist()
+    seen = [set(model.matrix_[r].indices) for r in rows]
+    assert all(not set(f[fv]) & s for f, fv, s in zip(fast, fast_valid, seen, strict=True))

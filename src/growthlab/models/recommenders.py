@@ -108,6 +108,20 @@ class Popularity(Recommender):
     def _scores(self, rows: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.popular_scores_, (len(rows), len(self.popular_scores_)))
 
+    def _top(self, rows: np.ndarray, k: int, exclude_seen: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The same list for everyone: only the k + (items seen) most popular are candidates."""
+        seen = self.matrix_[rows]
+        extra = int(np.diff(seen.indptr).max(initial=0)) if exclude_seen else 0
+        order = np.argsort(-(self.popular_scores_ + self.tiebreak_), kind="stable")
+        candidates = order[: min(k + extra, len(order))]
+        taken = seen[:, candidates].toarray() > 0 if exclude_seen else None
+        if taken is None or not taken.any():
+            top = np.broadcast_to(candidates[:k], (len(rows), k))
+            return top, np.ones(top.shape, dtype=bool)
+        first = np.argsort(taken, axis=1, kind="stable")[:, :k]  # unseen first, in rank order
+        top = candidates[first]
+        return top, ~np.take_along_axis(taken, first, axis=1)
+
 
 class ItemKNN(Recommender):
     """Item-item cosine similarity, shrunk towards zero for rare pairs, top neighbours kept."""
@@ -151,7 +165,9 @@ class EASE(Recommender):
         # so the inversion below works in place (one n x n float32 array, no copy).
         gram = (matrix.T @ matrix).astype(np.float32).toarray().T
         gram[np.diag_indices_from(gram)] += np.float32(self.l2)
-        inverse = _symmetric_inverse(gram)
+        # The inverse is symmetric too: its transpose is the same matrix in C order, which
+        # sparse @ dense needs (a Fortran array is copied whole on every batch: ~75x slower).
+        inverse = _symmetric_inverse(gram).T
         inverse /= -np.diag(inverse)[np.newaxis, :]
         np.fill_diagonal(inverse, 0.0)
         self.weights_ = inverse

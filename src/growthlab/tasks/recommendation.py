@@ -1,8 +1,9 @@
 """Recommendation: the next products each customer is likely to take up, best first.
 
-Interactions (user, item, optional weight and time) are collapsed into (user, item) pairs;
-users with fewer than `min_interactions` items are dropped; each user's last `test_items`
-items (by time, else at random) are the test, the last ones before those the validation.
+Interactions (user, item, optional weight and time) are collapsed into (user, item) pairs.
+For each user with at least `min_interactions` items, the last `test_items` items (by time,
+else at random) are the test, the last ones before those the validation; everything else,
+lighter users' pairs included, trains.
 Metrics at k count only items new to the user: the recommender never lists what the user
 had in training. The gate's units are test users, and the baseline to beat is popularity.
 """
@@ -140,8 +141,11 @@ class Recommendation:
         user, item = columns.user, columns.item
         time = columns.time if self.split in ("auto", "time") else None
         pairs = collapse_pairs(frame, user, item, columns.weight, time)
-        kept = filter_min_interactions(pairs, user, self.min_interactions)
-        n_users = kept[user].nunique()
+        # Light users are never held out, but their pairs still train: the model then knows
+        # what they have (kNN and EASE use it; their own items are never recommended back).
+        heavy = filter_min_interactions(pairs, user, self.min_interactions)[user].unique()
+        eligible = pairs[user].isin(heavy).to_numpy()
+        n_users = len(heavy)
         if n_users < MIN_USERS:
             raise UserError(
                 f"only {n_users} users have at least task.min_interactions="
@@ -150,10 +154,10 @@ class Recommendation:
             )
         self.user_column, self.item_column = user, item
         weight = columns.weight or WEIGHT
-        test = holdout_mask(kept, user, self.test_items, time, self.seed)
-        rest = kept[~test].reset_index(drop=True)
-        valid = holdout_mask(rest, user, self.test_items, time, self.seed + 1)
-        chosen = {"train": rest[~valid], "valid": rest[valid], "test": kept[test]}
+        test = holdout_mask(pairs, user, self.test_items, time, self.seed) & eligible
+        rest = pairs[~test].reset_index(drop=True)
+        valid = holdout_mask(rest, user, self.test_items, time, self.seed + 1) & eligible[~test]
+        chosen = {"train": rest[~valid], "valid": rest[valid], "test": pairs[test]}
         parts = {
             split: Part(rows[[user, item]].reset_index(drop=True), rows[weight].to_numpy(float))
             for split, rows in chosen.items()
@@ -164,8 +168,8 @@ class Recommendation:
             "rows_in": len(frame),
             "pairs": len(pairs),
             "users": pairs[user].nunique(),
-            "users_kept": n_users,
-            "items": kept[item].nunique(),
+            "users_evaluated": n_users,
+            "items": pairs[item].nunique(),
             "min_interactions": self.min_interactions,
             "item_attributes": ",".join(attributes) or "none",
         }
