@@ -9,6 +9,7 @@ naive forecast the model must beat (the gate's baseline); MASE is the objective.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,6 +27,7 @@ from growthlab.models.forecasters import SeasonalNaive
 from growthlab.plots import forecast as plots
 from growthlab.tasks import LABEL, Evaluation, Prepared
 
+log = logging.getLogger(__name__)
 BACKTEST = {"windows": 3, "valid_windows": 2, "step": None, "refit": "once"}
 STEP_METRICS = ("mase", "mae", "bias")  # also reported per step ahead: mase_h1, mae_h1, ...
 Report = Callable[[int, float], None]
@@ -113,6 +115,12 @@ class Forecast:
         self.roles.check(frame, "the data")
         kept = [*columns.series, columns.time, columns.target, *columns.known]
         ignored = [c for c in frame.columns if c not in kept]
+        if ignored:  # a driver must be declared known to be used: say what is left out
+            log.info(
+                "ignoring column(s) %s: declare a driver known in advance in "
+                "dataset.columns.known to use it",
+                ", ".join(map(str, ignored)),
+            )
         canonical = self.canonical(frame, training=True)
         self.frequency_ = self.frequency or panel.infer_frequency(canonical[TIME])
         self.season_ = int(self.season_length or panel.SEASONS[self.frequency_])
