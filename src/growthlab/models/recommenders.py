@@ -161,9 +161,8 @@ class EASE(Recommender):
     def _fit(self, matrix: sp.csr_matrix) -> None:
         if self.l2 <= 0:
             raise UserError(f"model.l2 must be positive (got {self.l2})")
-        # X'X is symmetric: its C-ordered dense transpose is the Fortran array LAPACK wants,
-        # so the inversion below works in place (one n x n float32 array, no copy).
-        gram = (matrix.T @ matrix).astype(np.float32).toarray().T
+        # Fortran order is what LAPACK inverts in place (one n x n float32 array, no copy).
+        gram = (matrix.T @ matrix).astype(np.float32).toarray(order="F")
         gram[np.diag_indices_from(gram)] += np.float32(self.l2)
         # The inverse is symmetric too: its transpose is the same matrix in C order, which
         # sparse @ dense needs (a Fortran array is copied whole on every batch: ~75x slower).
