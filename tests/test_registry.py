@@ -185,6 +185,43 @@ def test_unknown_gate_metric_names_the_choices(case: dict[str, np.ndarray]) -> N
         judge(Gate(floors={"recall": 0.5}), case["y"], case["sharp"], None)
 
 
+def test_defaults_come_from_the_task(case: dict[str, np.ndarray]) -> None:
+    """metric and floors left null: the task's objective and floors (roc_auc >= 0.6)."""
+    checks = judge(Gate(resamples=100), case["y"], case["sharp"], None)
+    assert list(checks) == ["floor.roc_auc", "baseline"]
+    assert checks["floor.roc_auc"].reference == LeadScoring.floors["roc_auc"]
+    assert checks["baseline"].metric == LeadScoring.objective
+
+
+def test_a_floor_the_holdout_cannot_measure_is_read_as_recorded(
+    case: dict[str, np.ndarray],
+) -> None:
+    """e.g. segment stability, which needs refits: the version's test_ tag decides."""
+    gate = Gate(floors={"stability": 0.8}, resamples=100)
+    task = LeadScoring()
+    low = gate.judge(task, case["y"], case["sharp"], None, recorded={"stability": 0.7})
+    high = gate.judge(task, case["y"], case["sharp"], None, recorded={"stability": 0.9})
+    assert (low[0].challenger, low[0].passed) == (0.7, False)
+    assert low[0].note == "as recorded at training"
+    assert (high[0].challenger, high[0].passed) == (0.9, True)
+
+
+def test_a_task_without_a_baseline_skips_that_check(case: dict[str, np.ndarray]) -> None:
+    class NoBaseline(LeadScoring):
+        def baseline_scores(self, y: np.ndarray, X: Any = None) -> None:
+            return None
+
+    checks = Gate(floors={}, resamples=100).judge(NoBaseline(), case["y"], case["sharp"], None)
+    assert checks == []
+
+
+def test_recorded_metrics_read_the_test_tags() -> None:
+    from growthlab.tasks import recorded_metrics
+
+    tags = {"test_roc_auc": "0.81", "test_note": "n/a", "run_id": "abc", "valid_roc_auc": "0.9"}
+    assert recorded_metrics(tags) == {"roc_auc": 0.81}
+
+
 # --- a real store: registration, promotion, history ------------------------------------------
 
 

@@ -76,15 +76,18 @@ class Gate:
         """
         metric = self.metric or task.objective
         floors = task.floors if self.floors is None else self.floors
-        for name in [metric, *floors, *self.ceilings]:
-            if name not in task.metric_names():
-                raise UserError(
-                    f"registry.gate: {name!r} is not a metric of this task; "
-                    f"choose from {', '.join(task.metric_names())}"
-                )
+        if metric not in task.metric_names():
+            raise UserError(
+                f"registry.gate: {metric!r} is not a metric of this task; "
+                f"choose from {', '.join(task.metric_names())}"
+            )
         values = task.metrics_of(y, challenger)
-        checks = [self._bound("floor", k, v, values, recorded) for k, v in floors.items()]
-        checks += [self._bound("ceiling", k, v, values, recorded) for k, v in self.ceilings.items()]
+        bounds = [("floor", floors), ("ceiling", self.ceilings)]
+        checks = [
+            _bound(check, k, v, values, recorded)
+            for check, given in bounds
+            for k, v in given.items()
+        ]
         baseline = task.baseline_scores(y, X)
         if baseline is not None:
             checks.append(self._beats("baseline", task, metric, y, baseline, challenger))
@@ -97,28 +100,6 @@ class Gate:
             )
             checks.append(Check("champion", metric, None, values[metric], passed=passed, note=note))
         return checks
-
-    @staticmethod
-    def _bound(
-        check: str,
-        name: str,
-        bound: float,
-        values: Mapping[str, float],
-        recorded: Mapping[str, float] | None,
-    ) -> Check:
-        """A floor (value >= bound) or ceiling (value <= bound) on the holdout, or as recorded."""
-        note = ""
-        if name in values:
-            value = values[name]
-        elif recorded and name in recorded:
-            value, note = recorded[name], "as recorded at training"
-        else:
-            raise UserError(
-                f"registry.gate: {name!r} is neither measured on the holdout nor recorded on "
-                "the version; retrain the model or drop that bound"
-            )
-        passed = value >= bound if check == "floor" else value <= bound
-        return Check(check, name, bound, value, passed=passed, note=note)
 
     def _beats(
         self,
@@ -153,6 +134,29 @@ class Gate:
             high,
             passed=low > 0,
         )
+
+
+def _bound(
+    check: str,
+    name: str,
+    bound: float,
+    values: Mapping[str, float],
+    recorded: Mapping[str, float] | None,
+) -> Check:
+    """A floor (value >= bound) or ceiling (value <= bound) on the holdout, or as recorded."""
+    note = ""
+    if name in values:
+        value = values[name]
+    elif recorded and name in recorded:
+        value, note = recorded[name], "as recorded at training"
+    else:
+        known = sorted({*values, *(recorded or {})})
+        raise UserError(
+            f"registry.gate: {name!r} is neither measured on the holdout nor recorded on the "
+            f"version; choose from {', '.join(known)}"
+        )
+    passed = value >= bound if check == "floor" else value <= bound
+    return Check(check, name, bound, value, passed=passed, note=note)
 
 
 def passed(checks: list[Check]) -> bool:
