@@ -254,3 +254,14 @@ def test_validation_reports_the_running_mase_per_window_as_higher_is_better() ->
     # the tuner negates reports for a minimised metric, so the pruner sees the MASE itself
     assert reported[-1][1] == pytest.approx(-metrics["mase"])
     assert metrics["mase"] == pytest.approx(1.0, abs=0.6)  # the baseline, near its own scale
+
+
+def test_drivers_enter_at_t_and_against_their_recent_mean() -> None:
+    wide = panel.to_wide(canonical(daily_panel()), "D")
+    t = 60
+    found, _ = panel.features(wide, np.array([t]), (1,), (7, 28), "D")
+    promo = wide.known["promo"]
+    np.testing.assert_array_equal(found["known_promo"][:, 0], promo[:, t])
+    expected = promo[:, t] - promo[:, t - 28 : t].mean(axis=1)
+    np.testing.assert_allclose(found["change_promo"][:, 0], expected)
+    assert not any("leak" in name for name in found)

@@ -249,7 +249,11 @@ def features(
     found |= {f"mean_{w}": window_mean(wide.values, cols, end, w) / level for w in windows}
     for name, column in calendar(wide.times[cols], frequency).items():
         found[name] = np.broadcast_to(column, level.shape)
-    found |= {f"known_{name}": values[:, cols] for name, values in wide.known.items()}
+    for name, values in wide.known.items():
+        found[f"known_{name}"] = values[:, cols]
+        # A promotion is a departure from the usual: the driver against its recent mean.
+        usual = window_mean(values, cols, 1, max(windows))
+        found[f"change_{name}"] = values[:, cols] - usual
     return found, level
 
 

@@ -257,8 +257,9 @@ class GlobalBoosted(PanelForecaster):
         missing = [k for k in self.known_ if f"known_{k}" not in found]
         if missing:
             raise UserError(f"the input lacks the known driver {missing[0]!r} the model uses")
-        names = [k for k in found if not k.startswith("known_")]
-        names += [f"known_{k}" for k in self.known_]  # the drivers it was trained on, in order
+        names = [k for k in found if not k.startswith(("known_", "change_"))]
+        # the drivers it was trained on, in order (an extra driver in the input is ignored)
+        names += [f"{kind}_{k}" for k in self.known_ for kind in ("known", "change")]
         design = pd.DataFrame(
             {k: np.ascontiguousarray(found[k], dtype=np.float32).ravel() for k in names}
         )
