@@ -24,11 +24,15 @@ Feature columns, per row:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from growthlab.errors import UserError
+
+if TYPE_CHECKING:
+    from growthlab.data.dataset import Columns
 
 CUTOFF = "cutoff"
 LABEL = "churned"
@@ -326,3 +330,17 @@ def _utc_ns(times: pd.Series) -> np.ndarray:
     if times.dt.tz is not None:
         times = times.dt.tz_convert(None)
     return times.to_numpy().astype("datetime64[ns]")
+
+
+def log_to_score(log: pd.DataFrame, columns: Columns | None, model: str) -> pd.DataFrame:
+    """A log a model trained on logs can build its customer table from (CUTOFF=...): the
+    columns it was trained with, times parsed. `columns` is None for a table-trained model."""
+    if columns is None:
+        raise UserError(
+            f"this {model} was trained on a customer table, not a log: "
+            "score a customer table (leave CUTOFF unset)"
+        )
+    missing = [c for c in (columns.id, columns.time, columns.amount) if c not in log]
+    if missing:
+        raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
+    return log.assign(**{columns.time: pd.to_datetime(log[columns.time])})

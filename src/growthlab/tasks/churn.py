@@ -16,7 +16,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from growthlab.data.dataset import Columns
-from growthlab.data.snapshots import CUTOFF, LABEL, build_snapshots, snapshot_cutoffs
+from growthlab.data.snapshots import (
+    CUTOFF,
+    LABEL,
+    build_snapshots,
+    log_to_score,
+    snapshot_cutoffs,
+)
 from growthlab.errors import UserError
 from growthlab.metrics.retention import best_contact, value_curve
 from growthlab.plots.retention import value_curve_figure
@@ -110,17 +116,8 @@ class Churn(LeadScoring):
 
     def table_from_log(self, log: pd.DataFrame, cutoff: str) -> pd.DataFrame:
         """The customer table the model scores: snapshot features of active customers at cutoff."""
-        if self.log_columns is None:
-            raise UserError(
-                "this churn model was trained on a customer table, not a log: "
-                "score a customer table (leave CUTOFF unset)"
-            )
-        columns = self.log_columns
-        missing = [c for c in (columns.id, columns.time, columns.amount) if c not in log]
-        if missing:
-            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-        log = log.assign(**{columns.time: pd.to_datetime(log[columns.time])})
-        return self.snapshots(log, columns, [pd.Timestamp(cutoff)], labels=False)
+        log = log_to_score(log, self.log_columns, "churn model")
+        return self.snapshots(log, self.log_columns, [pd.Timestamp(cutoff)], labels=False)
 
     def metric_names(self) -> list[str]:
         return [*super().metric_names(), "best_contact_fraction", "best_contact_value"]

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from growthlab.data.dataset import Columns
-from growthlab.data.snapshots import CUTOFF, build_snapshots
+from growthlab.data.snapshots import CUTOFF, build_snapshots, log_to_score
 from growthlab.data.split import stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics import clustering as cm
@@ -169,16 +169,8 @@ class Segmentation:
 
     def table_from_log(self, log: pd.DataFrame, cutoff: str) -> pd.DataFrame:
         """One row per customer with a purchase before the cutoff: churn's snapshot features."""
-        if self.log_columns is None:
-            raise UserError(
-                "this segmenter was trained on a customer table, not a log: score a customer "
-                "table (leave CUTOFF unset)"
-            )
+        log = log_to_score(log, self.log_columns, "segmenter")
         c = self.log_columns
-        missing = [k for k in (c.id, c.time, c.amount) if k not in log]
-        if missing:
-            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-        log = log.assign(**{c.time: pd.to_datetime(log[c.time])})
         cut, first = pd.Timestamp(cutoff), log[c.time].min()
         if first.tz is not None and cut.tz is None:
             cut = cut.tz_localize(first.tz)
