@@ -67,10 +67,16 @@ def test_promotion_beats_popularity_and_batch_scores_users(
     trained: RunResult, store: Path, tmp_path: Path
 ) -> None:
     base = ["experiments=recommendation_ease", *store_overrides(store)]
-    handoff.promote(compose_config([*base, "command=promote", "registry.gate.resamples=200"]))
+    # Coverage needs the training data: its floor is read from the version's test metrics.
+    floors = "registry.gate.floors={catalogue_coverage: 0.05}"
+    handoff.promote(
+        compose_config([*base, "command=promote", "registry.gate.resamples=200", floors])
+    )
     assert MlflowClient().get_registered_model(NAME).aliases["champion"] == 1
     (decision,) = tracking.decisions(NAME)
     assert decision["verdict"] == "pass" and "baseline.ndcg_at_10" in decision["metrics"]
+    recorded = MlflowClient().get_run(trained.run_id).data.metrics["test_catalogue_coverage"]
+    assert decision["metrics"]["floor.catalogue_coverage"] == pytest.approx(recorded, abs=1e-6)
     source, target = tmp_path / "users.csv", tmp_path / "recommendations.csv"
     pd.DataFrame({"customer_id": [1, 2, 3, 10**9], "region": list("abcd")}).to_csv(source)
     handoff.score(
