@@ -279,8 +279,8 @@ class Forecast:
                           mine["time"].to_numpy(), mine["forecast"].to_numpy(),
                           mine["baseline"].to_numpy()))  # fmt: skip
         spans = [
-            (data.times[o], data.times[min(o + self.horizon, len(data.times)) - 1])
-            for o in data.origins["test"]
+            (data.times[o], data.times[min(o + self.horizon, len(data.times) - 1)])
+            for o in data.origins["test"]  # shaded up to the next period (the last: its start)
         ]
         result.figures["test_actual_vs_forecast"] = plots.actual_vs_forecast_figure(lines, spans)
         result.figures["test_error_by_horizon"] = plots.error_by_horizon_figure(
