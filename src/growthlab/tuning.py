@@ -414,12 +414,12 @@ def run_trial(
     with child_run(f"trial-{trial.number}", {"optuna.trial": str(trial.number)}) as child:
         child.params(params)
 
-        def report(step: int, auc: float) -> None:
+        def report(step: int, value: float) -> None:
             # The pruner compares trials step by step in the study's direction.
             steps.append(step)
-            trial.report(auc if maximize else -auc, step)
+            trial.report(value if maximize else -value, step)
             if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at step {step} (valid AUC {auc:.4f})")
+                raise optuna.TrialPruned(f"pruned at step {step} (validation {value:.4f})")
 
         try:
             metrics = evaluate(params, report)
