@@ -415,11 +415,12 @@ def run_trial(
         child.params(params)
 
         def report(step: int, value: float) -> None:
-            # The pruner compares trials step by step in the study's direction.
+            # `value` is a validation score where higher is better (AUC, -MASE); the pruner
+            # compares trials step by step in the study's direction.
             steps.append(step)
             trial.report(value if maximize else -value, step)
             if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned at step {step} (validation {value:.4f})")
+                raise optuna.TrialPruned(f"pruned at step {step} (validation score {value:.4f})")
 
         try:
             metrics = evaluate(params, report)
