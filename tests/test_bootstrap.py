@@ -226,3 +226,24 @@ def test_verdict_table_layout() -> None:
     assert fallback.rstrip().endswith("pass  champion cannot score")
     verdict_at = lines[0].index("verdict")
     assert all(line[verdict_at:].split()[0] in ("pass", "FAIL") for line in lines[1:])
+
+
+def test_grouped_resamples_keep_correlated_rows_together() -> None:
+    """10 series of 50 identical points: the evidence is 10 units, not 500, and so is the width."""
+    rng = np.random.default_rng(3)
+    per_series = np.repeat(rng.normal(0.3, 1.0, 10), 50)
+    groups = np.repeat(np.arange(10), 50)
+    zeros = np.zeros_like(per_series)
+
+    def mean_gain(y: np.ndarray, s: np.ndarray) -> float:
+        return float(np.mean(s))
+
+    by_row = paired_difference(zeros, zeros, per_series, mean_gain, 500, two_classes=False)
+    by_series = paired_difference(
+        zeros, zeros, per_series, mean_gain, 500, two_classes=False, groups=groups
+    )
+    assert by_row.value == by_series.value == pytest.approx(per_series.mean())
+    width = by_series.high - by_series.low
+    assert width > 4 * (by_row.high - by_row.low)  # sqrt(500 / 10) ~ 7 times wider
+    # The percentile interval of the mean of 10 series: about +-1.96 sd / sqrt(10).
+    assert width == pytest.approx(2 * 1.96 * per_series[::50].std() / np.sqrt(10), rel=0.3)

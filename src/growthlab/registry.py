@@ -122,6 +122,7 @@ class Gate:
             self.confidence,
             self.seed,
             two_classes=task.binary_labels,
+            groups=task.bootstrap_groups(y),
         )
         value, low, high = sign * diff.value, *sorted((sign * diff.low, sign * diff.high))
         return Check(

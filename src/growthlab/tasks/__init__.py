@@ -19,6 +19,7 @@ metrics_of(y, predictions), metric_function(name)   metrics on the gate's units
 baseline_scores(y, X)                   the naive model's predictions (None: no baseline)
 floors                                  the minimums a champion must show by default
 binary_labels                           y holds 0/1 labels (bootstraps redraw one-class samples)
+bootstrap_groups(y)                     a group per unit the gate resamples whole (None: units)
 score_column                            numeric output for deciles and drift (None: no deciles)
 whole_input                             batch scoring reads the file whole (series, logs)
 """

@@ -193,7 +193,7 @@ class Forecast:
         future = model_input[FUTURE].to_numpy(bool)
         series, cols = wide.row_series[future], wide.row_time[future]
         naive = SeasonalNaive(self.season_, self.frequency_).fit(model_input).predict(model_input)
-        return np.column_stack([scale[series], naive, cols - last[series]])
+        return np.column_stack([scale[series], naive, cols - last[series], series])
 
     def backtest_run(
         self,
@@ -355,7 +355,7 @@ class Forecast:
         return rows.reset_index(drop=True)
 
     def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        """Model input and, per forecast row: actual, MASE scale, seasonal naive, step."""
+        """Model input and, per forecast row: actual, MASE scale, seasonal naive, step, series."""
         X = holdout.drop(columns=[LABEL])
         canonical = self.canonical(X, training=False)
         future = canonical[FUTURE].to_numpy(bool)
@@ -367,7 +367,7 @@ class Forecast:
         return [*FORECAST_METRICS, *steps]
 
     def metrics_of(self, y: np.ndarray, forecast: np.ndarray) -> dict[str, float]:
-        """Overall and per step ahead; y = [actual, scale, seasonal naive, step] per row."""
+        """Overall and per step ahead; y = [actual, scale, seasonal naive, step, series] per row."""
         y, forecast = np.asarray(y, dtype=float), np.asarray(forecast, dtype=float)
         metrics = forecast_metrics(y[:, 0], forecast, y[:, 1])
         for k in range(1, self.horizon + 1):
@@ -381,6 +381,10 @@ class Forecast:
         if name == "mase":
             return lambda y, f: mase(np.asarray(y, float)[:, 0], f, np.asarray(y, float)[:, 1])
         return lambda y, f: self.metrics_of(y, f).get(name, float("nan"))
+
+    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray:
+        """A series' forecast points are correlated: the gate resamples whole series."""
+        return np.asarray(y, dtype=float)[:, 4]
 
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """The forecast a planner makes by hand: the seasonal naive."""

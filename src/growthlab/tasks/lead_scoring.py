@@ -181,6 +181,10 @@ class LeadScoring:
             return lambda y, s: float(average_precision_score(y, s))
         return lambda y, s: self.metrics_of(y, s)[name]
 
+    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
+        """Leads are independent units: the gate resamples them one by one."""
+        return None
+
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """The naive model a lead score must beat: everyone gets the base rate."""
         return np.full(len(y), float(np.mean(y)))

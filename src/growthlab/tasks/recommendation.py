@@ -320,6 +320,10 @@ class Recommendation:
 
         return value
 
+    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
+        """Users are independent units: the gate resamples them one by one."""
+        return None
+
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """Popularity's list for each test user, computed at training (not their own items)."""
         return np.asarray(y)[:, 1]

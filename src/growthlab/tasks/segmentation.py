@@ -282,6 +282,10 @@ class Segmentation:
             inner, X, self.stability_resamples, self.stability_rows, self.seed
         )
 
+    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
+        """Customers are independent units: the gate resamples them one by one."""
+        return None
+
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray | None:
         """The classic RFM rules on the same customers, when they have R, F and M columns."""
         if X is None or not all(c in X for c in self.rfm):
