@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -164,7 +165,11 @@ class RunLog:
         predictor = FramePredictor(task, estimator)
         # Inference-time parameters (a recommender's k), with their defaults, for REST callers.
         params = dict(task.predict_params or {}) or None
-        signature = infer_signature(example, predictor.predict(None, example), params=params)
+        with warnings.catch_warnings():
+            # Integer columns here are ids and segment numbers, never blank: MLflow's hint that
+            # integers cannot hold missing values is noise (counts are already doubles).
+            warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer")
+            signature = infer_signature(example, predictor.predict(None, example), params=params)
         with _quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
             info = mlflow.pyfunc.log_model(
                 name="model",
