@@ -55,9 +55,12 @@ def profile_heatmap_figure(
         range(len(columns)), [c.replace("_", " ") for c in columns], rotation=60, ha="right"
     )
     ax.set_yticks(range(len(ids)), _labels(ids, names))
+    ax.grid(False)  # a style's grid would cross the cells
     if means.size <= 400:
         for (i, j), value in np.ndenumerate(means):
-            ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=7)
+            dark = abs(value) > 0.6 * limit  # white on the deep ends of the colour map
+            color = "white" if dark else "black"
+            ax.text(j, i, f"{value:.1f}", ha="center", va="center", fontsize=7, color=color)
     fig.colorbar(image, ax=ax, label="standardised mean")
     ax.set_title("Segment profiles")
     return fig
