@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +34,38 @@ def store(tmp_path: Path) -> Path:
     path = tmp_path / "mlruns"
     path.mkdir()
     return path
+
+
+# --- the command line, as a user runs it ------------------------------------------------------
+
+
+def growthlab(*args: str, store: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m growthlab <args>` on a private store, as a user runs it (no debug traceback)."""
+    return subprocess.run(
+        [sys.executable, "-m", "growthlab", *args, *store_overrides(store)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "GROWTHLAB_DEBUG": ""},
+    )
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0, done.stdout
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("growthlab: error:")]
+    assert len(errors) == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    return errors[0]
+
+
+def run_statuses(store: Path) -> list[str]:
+    db = store / "mlflow.db"
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db) as con:
+            return [row[0] for row in con.execute("select status from runs")]
+    except sqlite3.OperationalError:  # the store is still being created
+        return []

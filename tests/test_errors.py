@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,38 +12,7 @@ import pandas as pd
 import pytest
 
 from growthlab.paths import ROOT
-from tests.conftest import store_overrides
-
-
-def growthlab(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "growthlab", *args, *store_overrides(store)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "GROWTHLAB_DEBUG": ""},
-    )
-
-
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode != 0, done.stdout
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("growthlab: error:")]
-    assert len(errors) == 1, done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    return errors[0]
-
-
-def run_statuses(store: Path) -> list[str]:
-    db = store / "mlflow.db"
-    if not db.exists():
-        return []
-    try:
-        with sqlite3.connect(db) as con:
-            return [row[0] for row in con.execute("select status from runs")]
-    except sqlite3.OperationalError:  # the store is still being created
-        return []
+from tests.conftest import growthlab, one_line_error, run_statuses, store_overrides
 
 
 def leads_csv(tmp_path: Path, **changes: object) -> Path:

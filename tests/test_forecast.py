@@ -14,8 +14,14 @@ from growthlab import handoff
 from growthlab.errors import UserError
 from growthlab.runner import RunResult, run
 from growthlab.tasks import LABEL
-from tests.conftest import SHARED_DATA, compose_config, store_overrides
-from tests.test_errors import growthlab, one_line_error, run_statuses
+from tests.conftest import (
+    SHARED_DATA,
+    compose_config,
+    growthlab,
+    one_line_error,
+    run_statuses,
+    store_overrides,
+)
 
 SMALL = [
     "experiments=forecast_global_xgboost",

@@ -10,8 +10,7 @@ import pytest
 
 from growthlab.errors import UserError
 from growthlab.runner import run
-from tests.conftest import compose_config, store_overrides
-from tests.test_errors import growthlab, one_line_error, run_statuses
+from tests.conftest import compose_config, growthlab, one_line_error, run_statuses, store_overrides
 
 SIM = ["experiments=forecast_global_xgboost", "dataset.n_regions=1", "dataset.days=200"]
 CASES = {

@@ -13,8 +13,14 @@ from mlflow.tracking import MlflowClient
 from growthlab import handoff, tracking
 from growthlab.errors import UserError
 from growthlab.runner import RunResult, run
-from tests.conftest import SHARED_DATA, compose_config, store_overrides
-from tests.test_errors import growthlab, one_line_error, run_statuses
+from tests.conftest import (
+    SHARED_DATA,
+    compose_config,
+    growthlab,
+    one_line_error,
+    run_statuses,
+    store_overrides,
+)
 
 SMALL = ["dataset.n_customers=1500", "dataset.n_products=150"]
 NAME = "recommendation-simulated_interactions"

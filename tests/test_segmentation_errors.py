@@ -13,8 +13,7 @@ import pytest
 
 from growthlab.errors import UserError
 from growthlab.runner import run
-from tests.conftest import compose_config, store_overrides
-from tests.test_errors import growthlab, one_line_error, run_statuses
+from tests.conftest import compose_config, growthlab, one_line_error, run_statuses, store_overrides
 
 PROFILES = ["experiments=segmentation_kmeans", "tuner=none", "dataset.n_customers=300"]
 

@@ -37,7 +37,7 @@ from growthlab.errors import UserError
 from growthlab.paths import ROOT
 from growthlab.runner import RunResult, run
 from growthlab.tuning import Param, parse_space
-from tests.conftest import compose_config, store_overrides
+from tests.conftest import compose_config, growthlab, one_line_error, store_overrides
 
 EXPERIMENT = "lead_scoring-simulated_leads"
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -115,25 +115,6 @@ def query(db: Path, sql: str) -> list[tuple[Any, ...]]:
 
 def trial_states(db: Path) -> list[str]:
     return [row[0] for row in query(db, "select state from trials")]
-
-
-def growthlab(*args: str, store: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "growthlab", *args, *store_overrides(store)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "GROWTHLAB_DEBUG": ""},
-    )
-
-
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode != 0, done.stdout + done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("growthlab: error:")]
-    assert len(errors) == 1, done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    return errors[0]
 
 
 def runs_in_store(store: Path) -> int:
