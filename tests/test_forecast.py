@@ -174,17 +174,7 @@ def test_texas_monthly_panel_runs_and_beats_the_seasonal_naive(tmp_path: Path) -
     assert result.data.info["frequency"] == "MS" and result.data.info["n_series"] == 46
     assert result.metrics["test_mase"] < result.metrics["test_baseline_mase"]
     name = "forecast-texas_housing"
-    handoff.promote(
-        compose_config(
-            [
-                *overrides,
-                "command=promote",
-                f"registry.model_name={name}",
-                *store_overrides(tmp_path),
-            ]
-        )  # fmt: skip
-    )
-    assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
+    assert promoted(overrides, name, tmp_path) == 1
 
 
 @pytest.mark.slow
@@ -201,14 +191,14 @@ def test_cheese_weekly_panel_with_drivers_runs(tmp_path: Path) -> None:
     X, y = task.outcomes(task.holdout(result.data))
     assert len(model.predict(X)) == len(y) == 88 * 4  # every retailer ends on the same week
     name = "forecast-cheese_retailers"
+    assert promoted(overrides, name, tmp_path) == 1
+
+
+def promoted(overrides: list[str], name: str, store: Path) -> int:
+    """Promote the challenger of `name` through the gate; the version now @champion."""
     handoff.promote(
         compose_config(
-            [
-                *overrides,
-                "command=promote",
-                f"registry.model_name={name}",
-                *store_overrides(tmp_path),
-            ]
-        )  # fmt: skip
+            [*overrides, "command=promote", f"registry.model_name={name}", *store_overrides(store)]
+        )
     )
-    assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
+    return int(MlflowClient().get_registered_model(name).aliases["champion"])
