@@ -66,6 +66,13 @@ def test_missing_file(tmp_path: Path, store: Path) -> None:
     assert "does not exist" in line and "dataset.path" in line
 
 
+def test_file_without_a_target_names_the_role_to_set(tmp_path: Path, store: Path) -> None:
+    args = [a for a in file_args(leads_csv(tmp_path)) if not a.startswith("dataset.columns.target")]
+    line = one_line_error(growthlab(*args, store=store))
+    assert "needs a label" in line and "dataset.columns.target" in line
+    assert "RUNNING" not in run_statuses(store)
+
+
 def test_missing_column(tmp_path: Path, store: Path) -> None:
     args = file_args(leads_csv(tmp_path), "dataset.columns.time=signup_date")
     assert "'signup_date'" in one_line_error(growthlab(*args, store=store))
