@@ -17,6 +17,20 @@ from growthlab.paths import CONF_DIR, ROOT
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
+# scikit-learn's API-contract checks that need no fit on NumPy arrays. parametrize_with_checks
+# is not used for our estimators: nearly every generic check fits on arrays, and they read named
+# raw columns of a DataFrame (FrameEncoder refuses anything else), so ~30 checks would fail.
+API_CHECKS = [
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_mixin_order",
+]
+
 
 def compose_config(overrides: list[str] | None = None) -> DictConfig:
     """The config `python -m growthlab <overrides>` would run with."""

@@ -14,6 +14,7 @@ from xgboost import XGBClassifier
 
 from growthlab.errors import UserError
 from growthlab.models.preprocessing import FrameEncoder
+from tests.conftest import API_CHECKS
 
 
 def raw_frame() -> pd.DataFrame:
@@ -270,23 +271,7 @@ def test_clone_of_a_pipeline_refits_to_the_same_predictions() -> None:
     np.testing.assert_allclose(again.predict_proba(frame), pipeline.predict_proba(frame))
 
 
-# parametrize_with_checks is not used: nearly every generic check fits on NumPy arrays (or
-# sparse matrices), and FrameEncoder deliberately refuses anything but a DataFrame of raw
-# columns (~30 checks fail with "FrameEncoder expects a pandas DataFrame"). The API-contract
-# checks below need no array fit, so they still run.
-API_CHECKS = [
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_mixin_order",
-    "check_transformers_unfitted",
-]
-
-
-@pytest.mark.parametrize("check", API_CHECKS)
+# The API-contract checks (tests/conftest.py), and one for transformers that needs no array fit.
+@pytest.mark.parametrize("check", [*API_CHECKS, "check_transformers_unfitted"])
 def test_sklearn_api_contract(check: str) -> None:
     getattr(estimator_checks, check)("FrameEncoder", FrameEncoder())

@@ -20,6 +20,7 @@ from growthlab.models.segment_profiles import (
     segment_profile,
 )
 from growthlab.models.segmenters import RFM_SEGMENTS, RFMSegmenter, SegmentEncoder
+from tests.conftest import API_CHECKS
 
 
 def rfm_table() -> pd.DataFrame:
@@ -174,20 +175,6 @@ def test_bootstrap_stability_is_one_for_planted_segments_and_lower_for_noise() -
     model = Pipeline([("e", SegmentEncoder()), ("m", KMeans(8, n_init=1, random_state=0))])
     mean, low = bootstrap_stability(model.fit(noise), noise, resamples=3, rows=300, seed=1)
     assert low <= mean < 0.9
-
-
-# As for FrameEncoder (tests/test_preprocessing.py): the generic checks fit on NumPy arrays, which
-# these estimators refuse (they read named raw columns); the API-contract checks still apply.
-API_CHECKS = [
-    "check_estimator_cloneable",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_mixin_order",
-]
 
 
 @pytest.mark.parametrize("check", API_CHECKS)
