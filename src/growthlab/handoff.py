@@ -48,12 +48,12 @@ def promote(cfg: DictConfig) -> None:
     model = tracking.load_model(candidate.uri)
     task = model.unwrap_python_model().task
     X, y = task.outcomes(tracking.download_frame(candidate.run_id, HOLDOUT))
-    challenger_scores = _scores(model, task, X)
+    challenger_scores = _scores(model, task.output_column, X)
     champion_scores, champion_error = None, None
     if current is not None:
         try:
             champion = tracking.load_model(f"models:/{name}/{current}")
-            champion_scores = _scores(champion, task, X)
+            champion_scores = _scores(champion, task.output_column, X)
         except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
             champion_error = str(exc).strip().splitlines()[0][:200]
     checks = gate.judge(
@@ -132,7 +132,7 @@ def score(cfg: DictConfig) -> None:
     reference = None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
         X, _ = task.outcomes(tracking.download_frame(version.run_id, HOLDOUT))
-        reference = model.predict(X)[task.score_column].to_numpy()
+        reference = _scores(model, task.score_column, X)
     source = Path(reg.scoring.input).expanduser()
     with tempfile.TemporaryDirectory() as folder:
         if reg.scoring.cutoff:
@@ -165,8 +165,9 @@ def _table_from_log(task: Any, log_file: Path, cutoff: str, folder: Path) -> Pat
     return path
 
 
-def _scores(model: Any, task: Any, X: Any) -> np.ndarray:
-    return model.predict(X)[task.output_column].to_numpy()
+def _scores(model: Any, column: str, X: Any) -> np.ndarray:
+    """One column of the model's output on X: what the gate judges, or the scores deciles cut."""
+    return model.predict(X)[column].to_numpy()
 
 
 def _connect(cfg: DictConfig) -> Any:
