@@ -142,6 +142,55 @@ def test_killed_process_leaves_no_running_run(store: Path) -> None:
     assert stderr.strip().splitlines()[-1].startswith("growthlab: error: interrupted")
 
 
+# SIGTERM arrives while XGBoost's C code is calling back into Python for the next batch.
+SIGTERM_INSIDE_XGBOOST_CALLBACK = """
+import os, signal, time
+import numpy as np, xgboost
+from growthlab.processes import interrupt
+
+signal.signal(signal.SIGTERM, interrupt)
+
+
+class Batches(xgboost.DataIter):
+    def __init__(self):
+        self.batch = 0
+        super().__init__()
+
+    def next(self, input_data):
+        if self.batch == 3:
+            return 0
+        if self.batch == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        self.batch += 1
+        input_data(data=np.random.rand(50, 3), label=np.random.rand(50))
+        return 1
+
+    def reset(self):
+        self.batch = 0
+
+
+try:
+    matrix = xgboost.QuantileDMatrix(Batches())
+    print("built", matrix.num_row(), flush=True)
+    time.sleep(30)
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_sigterm_inside_an_xgboost_callback_waits_until_python_is_back() -> None:
+    # Raising inside the callback made XGBoost loop forever or abort (munmap_chunk).
+    done = subprocess.run(
+        [sys.executable, "-c", SIGTERM_INSIDE_XGBOOST_CALLBACK],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["built", "150", "interrupted"]
+    assert "Exception ignored" not in done.stderr
+
+
 def test_run_orphaned_by_kill_9_is_closed_by_the_next_run(tmp_path: Path, store: Path) -> None:
     args = long_run_args(store)
     proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,19 +1,52 @@
 """Is a process still there? (Runs and trials record their owner to find orphans.)"""
 
+import _thread
 import os
 import socket
+import sys
 import threading
+from types import CodeType, FrameType
 
 HOST = socket.gethostname()
 # Set once SIGTERM or Ctrl-C asked this process to stop: a library that swallows the
 # KeyboardInterrupt (XGBoost inside a ctypes callback) must not turn it into a model error.
 interrupted = threading.Event()
+RETRY_SECONDS = 0.05
 
 
-def interrupt(*_: object) -> None:
-    """Signal handler: remember the request and unwind like Ctrl-C."""
+def interrupt(signum: int, frame: FrameType | None) -> None:
+    """Signal handler: remember the request and unwind like Ctrl-C.
+
+    Not from inside a callback that C code made into Python: ctypes ignores the exception,
+    hands C a garbage return value, and XGBoost then loops forever or aborts. The same signal
+    is raised again a moment later, when the main thread is back in Python.
+    """
     interrupted.set()
+    if in_foreign_callback(frame):
+        retry = threading.Timer(RETRY_SECONDS, _thread.interrupt_main, args=(signum,))
+        retry.daemon = True
+        retry.start()
+        return
     raise KeyboardInterrupt
+
+
+def in_foreign_callback(frame: FrameType | None) -> bool:
+    """True when `frame` runs, at any depth, inside a Python function that C calls back."""
+    callbacks = foreign_callbacks()
+    while frame is not None:
+        if frame.f_code in callbacks:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def foreign_callbacks() -> set[CodeType]:
+    """The loaded libraries' functions that C calls through ctypes (XGBoost's data iterator)."""
+    xgboost_core = sys.modules.get("xgboost.core")
+    if xgboost_core is None:
+        return set()
+    iterator = xgboost_core.DataIter
+    return {iterator._next_wrapper.__code__, iterator._reset_wrapper.__code__}
 
 
 def alive(pid: int) -> bool:
