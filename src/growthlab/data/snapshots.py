@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 
 if TYPE_CHECKING:
     from growthlab.data.dataset import Columns
@@ -60,7 +60,7 @@ def snapshot_cutoffs(
         ("every_days", every_days),
         ("count", count),
     ):
-        _check_positive(name, value)
+        whole_number(value, name)
     if history_days < 0:
         raise UserError(f"history_days must be 0 or more, got {history_days!r}")
     times = _check_times(times, "snapshot_cutoffs")
@@ -114,8 +114,8 @@ def build_snapshots(
             f"column {missing[0]!r} is not in the transaction log; fix id_col, time_col, "
             f"amount_col or channel_col (columns present: {', '.join(map(str, log.columns[:20]))})"
         )
-    _check_positive("horizon_days", horizon_days)
-    _check_positive("active_window_days", active_window_days)
+    whole_number(horizon_days, "horizon_days")
+    whole_number(active_window_days, "active_window_days")
     windows = _check_windows(windows)
     times = _check_times(log[time_col], "the transaction log")
     cuts = _check_cutoffs(cutoffs, times, horizon_days if labels else 0)
@@ -250,15 +250,10 @@ def _feature_names(windows: list[int]) -> list[str]:
     ]
 
 
-def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise UserError(f"{name} must be a whole number of days (or rows) >= 1, got {value!r}")
-
-
 def _check_windows(windows: Sequence[int]) -> list[int]:
     values = list(windows)
     for w in values:
-        _check_positive("each of windows", w)
+        whole_number(w, "each of windows")
     if not values or len(set(values)) != len(values):
         raise UserError(f"windows must be distinct day counts, at least one, got {values!r}")
     return [int(w) for w in values]

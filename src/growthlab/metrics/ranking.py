@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 
 PER_USER = ("precision", "recall", "ndcg", "map", "hit_rate")
 
@@ -29,33 +29,28 @@ def _plain(values: Iterable[Any]) -> list[Any]:
     return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
-def _check_k(k: int) -> None:
-    if int(k) != k or k <= 0:
-        raise UserError(f"k must be a positive integer (got {k!r}); set task.k")
-
-
 def precision_at_k(relevant: Collection[Any], ranked: Sequence[Any], k: int) -> float:
     """Share of the k slots filled with relevant items (a short list still counts k slots)."""
-    _check_k(k)
+    whole_number(k, "k", hint="set task.k")
     return float(_hits(relevant, ranked, k).sum() / k)
 
 
 def recall_at_k(relevant: Collection[Any], ranked: Sequence[Any], k: int) -> float:
     """Share of the relevant items that appear in the top k."""
-    _check_k(k)
+    whole_number(k, "k", hint="set task.k")
     n = len(relevant)
     return float(_hits(relevant, ranked, k).sum() / n) if n else 0.0
 
 
 def hit_rate_at_k(relevant: Collection[Any], ranked: Sequence[Any], k: int) -> float:
     """1 when at least one relevant item is in the top k."""
-    _check_k(k)
+    whole_number(k, "k", hint="set task.k")
     return float(_hits(relevant, ranked, k).any())
 
 
 def average_precision_at_k(relevant: Collection[Any], ranked: Sequence[Any], k: int) -> float:
     """Mean of precision@i at each hit i <= k, over min(|relevant|, k) (the best attainable)."""
-    _check_k(k)
+    whole_number(k, "k", hint="set task.k")
     hits = _hits(relevant, ranked, k)
     n = min(len(relevant), k)
     if not n or not hits.any():
@@ -66,7 +61,7 @@ def average_precision_at_k(relevant: Collection[Any], ranked: Sequence[Any], k: 
 
 def ndcg_at_k(relevant: Collection[Any], ranked: Sequence[Any], k: int) -> float:
     """DCG of the top k (gain 1 / log2(rank + 1)) over the DCG of a perfect list."""
-    _check_k(k)
+    whole_number(k, "k", hint="set task.k")
     hits = _hits(relevant, ranked, k)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     ideal = discounts[: min(len(relevant), k)].sum()
@@ -86,7 +81,7 @@ def per_user_metrics(
     relevant: Sequence[Collection[Any]], ranked: Sequence[Sequence[Any]], k: int
 ) -> dict[str, np.ndarray]:
     """Each per-user metric as an array over users (name -> values)."""
-    _check_k(k)
+    whole_number(k, "k", hint="set task.k")
     if len(relevant) != len(ranked):
         raise UserError(f"{len(relevant)} relevant sets but {len(ranked)} ranked lists")
     sets = [set(_plain(r)) for r in relevant]

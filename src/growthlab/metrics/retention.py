@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 from growthlab.metrics.classification import _CEIL_SLACK, _order, check_binary
 
 VALUE_CURVE_COLUMNS = ["fraction", "contacted", "churners_reached", "expected_saved", "value"]
@@ -31,8 +31,7 @@ def value_curve(
 ) -> pd.DataFrame:
     """Value of contacting the top fraction 0, 1/steps, ..., 1 of customers by churn score."""
     labels, ranked_scores = check_binary(y_churned, scores, where)
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
-        raise UserError(f"steps must be a whole number >= 1, got {steps!r}")
+    whole_number(steps, "steps")
     if not 0.0 <= save_rate <= 1.0:
         raise UserError(
             f"save_rate must be in [0, 1] (share of contacted churners kept), got {save_rate!r}"

@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 
 from growthlab.data import panel
 from growthlab.data.panel import FUTURE, TIME, Wide
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 
 
 class PanelForecaster(BaseEstimator):
@@ -203,8 +203,7 @@ class GlobalBoosted(PanelForecaster):
     def fit(self, X: pd.DataFrame, y: Any = None) -> GlobalBoosted:
         if self.strategy not in ("recursive", "direct"):
             raise UserError(f"model.strategy={self.strategy!r}; use recursive or direct")
-        if int(self.horizon) < 1:
-            raise UserError(f"model.horizon must be at least 1 (got {self.horizon})")
+        whole_number(self.horizon, "model.horizon")
         super().fit(X)
         kind = panel.family(self.frequency_)
         self.lags_ = tuple(int(k) for k in (self.lags or panel.DEFAULT_LAGS[kind]))

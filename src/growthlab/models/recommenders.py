@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from growthlab.data.interactions import index_of, interaction_matrix, item_popularity
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 
 SCORES_PER_BATCH = 4_000_000  # dense float64 scores held at once (32 MB), whatever the catalogue
 
@@ -64,9 +64,7 @@ class Recommender(BaseEstimator):
     def recommend(self, users: Any, k: int = 10, exclude_seen: bool = True) -> list[list[Any]]:
         """Top-k item ids per user, best first; unknown users get the popular items."""
         check_is_fitted(self, "matrix_")
-        if isinstance(k, bool) or int(k) != k or k <= 0:
-            raise UserError(f"k must be a positive integer (got {k!r})")
-        k = min(int(k), len(self.items_))
+        k = min(whole_number(k, "k"), len(self.items_))
         rows = self.users_.get_indexer(np.asarray(users))
         popular = self.popular(k)
         lists: list[list[Any]] = [popular] * len(rows)

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, clone
 from growthlab.data import panel
 from growthlab.data.dataset import Columns
 from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 from growthlab.metrics.forecast import FORECAST_METRICS, LOSSES, forecast_metrics, mase, naive_scale
 from growthlab.models.forecasters import SeasonalNaive
 from growthlab.plots import forecast as plots
@@ -77,14 +77,13 @@ class Forecast:
             raise UserError(f"task.backtest.{unknown[0]} is unknown; use {', '.join(BACKTEST)}")
         self.backtest = {**BACKTEST, **dict(backtest or {})}
         bt = self.backtest
-        if not _positive(horizon) or not _positive(bt["windows"]):
-            raise UserError("task.horizon and task.backtest.windows must be positive integers")
-        if not _positive(bt["valid_windows"]) or not (bt["step"] is None or _positive(bt["step"])):
-            raise UserError("task.backtest.valid_windows and .step must be positive integers")
+        whole_number(horizon, "task.horizon")
+        for key in ("windows", "valid_windows") + (() if bt["step"] is None else ("step",)):
+            whole_number(bt[key], f"task.backtest.{key}")
         if bt["refit"] not in ("once", "every"):
             raise UserError(f"task.backtest.refit={bt['refit']!r}; use once or every")
-        if season_length is not None and not _positive(season_length):
-            raise UserError(f"task.season_length must be a positive integer (got {season_length})")
+        if season_length is not None:
+            whole_number(season_length, "task.season_length")
         self.name = name
         self.horizon = int(horizon)
         self.frequency = frequency
@@ -394,7 +393,3 @@ class Forecast:
 def _units(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     y = table[["actual", "scale", "baseline", "step"]].to_numpy(float)
     return y, table["forecast"].to_numpy(float)
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1

@@ -26,7 +26,7 @@ from growthlab.data.interactions import (
     filter_min_interactions,
     holdout_mask,
 )
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 from growthlab.metrics.ranking import (
     FUNCTIONS,
     PER_USER,
@@ -81,10 +81,8 @@ class Recommendation:
         split: str = "auto",
         seed: int = 0,
     ) -> None:
-        if isinstance(k, bool) or not isinstance(k, int) or k <= 0:
-            raise UserError(f"task.k must be a positive integer (got {k!r})")
-        if not isinstance(test_items, int) or test_items < 1:
-            raise UserError(f"task.test_items must be a positive integer (got {test_items!r})")
+        whole_number(k, "task.k")
+        whole_number(test_items, "task.test_items")
         if not isinstance(min_interactions, int) or min_interactions < 2 * test_items + 1:
             raise UserError(
                 f"task.min_interactions={min_interactions!r} must be at least "

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator
 from growthlab.data.dataset import Columns
 from growthlab.data.snapshots import CUTOFF, build_snapshots, log_to_score
 from growthlab.data.split import stratified_split
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 from growthlab.metrics import clustering as cm
 from growthlab.models.segment_profiles import (
     NamedSegments,
@@ -87,8 +87,7 @@ class Segmentation:
                 f"task.min_segment_share={min_segment_share} cannot hold for two or more "
                 "segments; use a share in [0, 0.5), e.g. 0.05"
             )
-        if stability_resamples < 1:
-            raise UserError("task.stability_resamples must be at least 1, e.g. 10")
+        whole_number(stability_resamples, "task.stability_resamples", hint="e.g. 10")
         self.name = name
         self.objective = objective
         self.valid_size, self.test_size = valid_size, test_size

@@ -18,16 +18,14 @@ from growthlab.data.simulator.interactions import draw_interactions
 from growthlab.data.simulator.leads import draw_leads
 from growthlab.data.simulator.profiles import PROFILE_ARCHETYPES, draw_customer_profiles
 from growthlab.data.simulator.revenue import draw_revenue
-from growthlab.errors import UserError
+from growthlab.errors import UserError, whole_number
 
 
 class MarketingSimulator:
     """One seeded synthetic company; each public method returns one of its tables."""
 
     def __init__(self, seed: int = 0) -> None:
-        if not _is_int(seed) or seed < 0:
-            raise UserError(f"simulator seed must be a non-negative integer (got {seed!r})")
-        self.seed = int(seed)
+        self.seed = whole_number(seed, "simulator seed", minimum=0)
 
     def _rng(self, table: str) -> np.random.Generator:
         """An independent stream per (seed, table), stable across Python runs."""
@@ -35,8 +33,8 @@ class MarketingSimulator:
 
     def leads(self, n_rows: int, start: str = "2024-01-01", days: int = 730) -> pd.DataFrame:
         """Inbound leads with engagement features, the true ``p_convert`` and ``converted``."""
-        n = _check_positive_int(n_rows, "n_rows")
-        days = _check_positive_int(days, "days")
+        n = whole_number(n_rows, "n_rows")
+        days = whole_number(days, "days")
         start_day = _parse_day(start, "start")
         rng = self._rng("leads")
         return draw_leads(rng, n, start_day, days)
@@ -75,8 +73,8 @@ class MarketingSimulator:
 
     def customer_profiles(self, n_customers: int, n_segments: int = 4) -> pd.DataFrame:
         """Customer features drawn around planted archetypes, kept as ``true_segment``."""
-        n = _check_positive_int(n_customers, "n_customers")
-        k = _check_positive_int(n_segments, "n_segments")
+        n = whole_number(n_customers, "n_customers")
+        k = whole_number(n_segments, "n_segments")
         if k > len(PROFILE_ARCHETYPES):
             raise UserError(f"n_segments must be at most {len(PROFILE_ARCHETYPES)} (got {k})")
         return draw_customer_profiles(self._rng("customer_profiles"), n, k)
@@ -94,9 +92,9 @@ class MarketingSimulator:
         Columns: ``customer_id``, ``product_id``, ``category`` (the product's), ``quantity``
         and ``timestamp``, in time order; see :mod:`~growthlab.data.simulator.interactions`.
         """
-        n = _check_positive_int(n_customers, "n_customers")
-        m = _check_positive_int(n_products, "n_products")
-        days = _check_positive_int(days, "days")
+        n = whole_number(n_customers, "n_customers")
+        m = whole_number(n_products, "n_products")
+        days = whole_number(days, "days")
         if not isinstance(mean_products, int | float) or not 1 <= mean_products <= m:
             raise UserError(f"mean_products must be in [1, n_products] (got {mean_products!r})")
         start_day = _parse_day(start, "start")
@@ -112,8 +110,8 @@ class MarketingSimulator:
         One row per (date, channel, region); ``expected_revenue`` is the noise-free truth
         (trend, weekly and yearly seasons, promotion lift, ad response: ``revenue.py``).
         """
-        n_regions = _check_positive_int(n_regions, "n_regions")
-        days = _check_positive_int(days, "days")
+        n_regions = whole_number(n_regions, "n_regions")
+        days = whole_number(days, "days")
         start_day = _parse_day(start, "start")
         return draw_revenue(self._rng("revenue"), n_regions, start_day, days)
 
@@ -123,8 +121,8 @@ class MarketingSimulator:
         Drawn by :func:`~growthlab.data.simulator.customers.draw_customer_base`, which
         says how the buying process is drawn without a loop over purchases.
         """
-        n = _check_positive_int(n_customers, "n_customers")
-        days = _check_positive_int(days, "days")
+        n = whole_number(n_customers, "n_customers")
+        days = whole_number(days, "days")
         start_day = _parse_day(start, "start")
         rng = self._rng("customers")
         return draw_customer_base(rng, n, start_day, days)
@@ -139,14 +137,3 @@ def _parse_day(value: Any, name: str) -> np.datetime64:
     if pd.isna(day):
         raise UserError(f"{name} must be a date like '2024-01-01' (got {value!r})")
     return np.datetime64(day.date(), "D")
-
-
-def _is_int(value: Any) -> bool:
-    # bool is an int subclass, but n_rows=True is a config mistake, not 1.
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_positive_int(value: Any, name: str) -> int:
-    if not _is_int(value) or value < 1:
-        raise UserError(f"{name} must be a positive integer (got {value!r})")
-    return int(value)

@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 
 from growthlab.data.dataset import Columns, Dataset
-from growthlab.data.simulator.company import MarketingSimulator, _is_int, _parse_day
-from growthlab.errors import UserError
+from growthlab.data.simulator.company import MarketingSimulator, _parse_day
+from growthlab.errors import UserError, whole_number
 
 # Roles of the leads columns, for configs and tests that want the standard setup.
 LEADS_COLUMNS: dict[str, Any] = {
@@ -37,15 +37,10 @@ class SimulatedLeads(Dataset):
         days: int = 730,
     ) -> None:
         super().__init__(name, columns)
-        if not _is_int(n_rows) or n_rows < self.MIN_ROWS:
-            raise UserError(
-                f"dataset.n_rows must be an integer of at least {self.MIN_ROWS} (got {n_rows!r}); "
-                f"set dataset.n_rows=50000 in the config or on the command line"
-            )
-        if not _is_int(seed) or seed < 0:
-            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
-        if not _is_int(days) or days < 1:
-            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        hint = "set dataset.n_rows=50000 in the config or on the command line"
+        whole_number(n_rows, "dataset.n_rows", minimum=self.MIN_ROWS, hint=hint)
+        whole_number(seed, "dataset.seed", minimum=0)
+        whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
         self.n_rows = int(n_rows)
         self.seed = int(seed)
@@ -88,15 +83,10 @@ class _SimulatedCustomerTable(Dataset):
         days: int = 1095,
     ) -> None:
         super().__init__(name, columns)
-        if not _is_int(n_customers) or n_customers < 1:
-            raise UserError(
-                f"dataset.n_customers must be a positive integer (got {n_customers!r}); "
-                "set dataset.n_customers=20000 in the config or on the command line"
-            )
-        if not _is_int(seed) or seed < 0:
-            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
-        if not _is_int(days) or days < 1:
-            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        hint = "set dataset.n_customers=20000 in the config or on the command line"
+        whole_number(n_customers, "dataset.n_customers", hint=hint)
+        whole_number(seed, "dataset.seed", minimum=0)
+        whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
         self.n_customers = int(n_customers)
         self.seed = int(seed)
@@ -151,12 +141,9 @@ class SimulatedInteractions(Dataset):
     ) -> None:
         super().__init__(name, columns)
         for key, value in (("n_customers", n_customers), ("n_products", n_products)):
-            if not _is_int(value) or value < 1:
-                raise UserError(f"dataset.{key} must be a positive integer (got {value!r})")
-        if not _is_int(seed) or seed < 0:
-            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
-        if not _is_int(days) or days < 1:
-            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+            whole_number(value, f"dataset.{key}")
+        whole_number(seed, "dataset.seed", minimum=0)
+        whole_number(days, "dataset.days")
         if not isinstance(mean_products, int | float) or not 1 <= mean_products <= n_products:
             raise UserError(
                 f"dataset.mean_products must be between 1 and n_products (got {mean_products!r})"
@@ -189,10 +176,8 @@ class SimulatedCustomerProfiles(Dataset):
     ) -> None:
         super().__init__(name, columns)
         for key, value in (("n_customers", n_customers), ("n_segments", n_segments)):
-            if not _is_int(value) or value < 1:
-                raise UserError(f"dataset.{key} must be a positive integer (got {value!r})")
-        if not _is_int(seed) or seed < 0:
-            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
+            whole_number(value, f"dataset.{key}")
+        whole_number(seed, "dataset.seed", minimum=0)
         self.n_customers, self.n_segments, self.seed = int(n_customers), int(n_segments), int(seed)
 
     def load(self) -> pd.DataFrame:
@@ -223,12 +208,9 @@ class SimulatedRevenue(Dataset):
         days: int = 1095,
     ) -> None:
         super().__init__(name, columns)
-        if not _is_int(n_regions) or n_regions < 1:
-            raise UserError(f"dataset.n_regions must be a positive integer (got {n_regions!r})")
-        if not _is_int(seed) or seed < 0:
-            raise UserError(f"dataset.seed must be a non-negative integer (got {seed!r})")
-        if not _is_int(days) or days < 1:
-            raise UserError(f"dataset.days must be a positive integer (got {days!r})")
+        whole_number(n_regions, "dataset.n_regions")
+        whole_number(seed, "dataset.seed", minimum=0)
+        whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
         self.n_regions = int(n_regions)
         self.seed = int(seed)
