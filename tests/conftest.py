@@ -43,6 +43,14 @@ def store_overrides(store: Path) -> list[str]:
     return [f"store={store}"]
 
 
+def score_file(store: Path, source: Path, target: Path, *overrides: str) -> None:
+    """`make score` in-process: the registered model of `overrides` scores source into target."""
+    from growthlab import handoff
+
+    files = [f"registry.scoring.input={source}", f"registry.scoring.output={target}"]
+    handoff.score(compose_config(["command=score", *files, *overrides, *store_overrides(store)]))
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     path = tmp_path / "mlruns"

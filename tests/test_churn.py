@@ -15,7 +15,7 @@ from growthlab.data.simulator import MarketingSimulator
 from growthlab.data.snapshots import build_snapshots
 from growthlab.errors import UserError
 from growthlab.runner import RunResult, run
-from tests.conftest import compose_config, store_overrides
+from tests.conftest import compose_config, score_file, store_overrides
 
 FAST = ["model.n_estimators=40", "task.importance_rows=500"]
 
@@ -74,18 +74,14 @@ def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path
     log = MarketingSimulator(11).transactions(1500, start="2023-01-01", days=900)
     source, target = tmp_path / "log.csv", tmp_path / "scores.csv"
     log.to_csv(source, index=False)
-    cfg = compose_config(
-        [
-            "experiments=churn_xgboost",
-            "command=score",
-            "registry.alias=challenger",
-            f"registry.scoring.input={source}",
-            f"registry.scoring.output={target}",
-            "registry.scoring.cutoff=2025-03-01",
-            *store_overrides(store),
-        ]
+    score_file(
+        store,
+        source,
+        target,
+        "experiments=churn_xgboost",
+        "registry.alias=challenger",
+        "registry.scoring.cutoff=2025-03-01",
     )
-    handoff.score(cfg)
     scores = pd.read_csv(target)
     assert list(scores.columns) == ["customer_id", "cutoff", "score", "decile", "model_version"]
     active = log[(log.timestamp < "2025-03-01") & (log.timestamp >= "2024-09-02")].customer_id

@@ -20,6 +20,7 @@ from tests.conftest import (
     growthlab,
     one_line_error,
     run_statuses,
+    score_file,
     store_overrides,
 )
 
@@ -97,18 +98,9 @@ def test_batch_scoring_forecasts_the_future_rows_of_a_file(
     X, y = task.outcomes(task.holdout(daily.data))
     source, target = tmp_path / "panel.csv", tmp_path / "forecast.csv"
     X.to_csv(source, index=False)
-    cfg = compose_config(
-        [
-            *SMALL,
-            "command=score",
-            f"registry.model_name={MODEL}",
-            "registry.alias=challenger",
-            f"registry.scoring.input={source}",
-            f"registry.scoring.output={target}",
-            *store_overrides(store),
-        ]
+    score_file(
+        store, source, target, *SMALL, f"registry.model_name={MODEL}", "registry.alias=challenger"
     )
-    handoff.score(cfg)
     scored = pd.read_csv(target)
     assert len(scored) == len(y)
     assert list(scored.columns) == ["channel", "region", "date", "forecast", "model_version"]

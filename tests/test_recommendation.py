@@ -19,6 +19,7 @@ from tests.conftest import (
     growthlab,
     one_line_error,
     run_statuses,
+    score_file,
     store_overrides,
 )
 
@@ -85,16 +86,7 @@ def test_promotion_beats_popularity_and_batch_scores_users(
     assert decision["metrics"]["floor.catalogue_coverage"] == pytest.approx(recorded, abs=1e-6)
     source, target = tmp_path / "users.csv", tmp_path / "recommendations.csv"
     pd.DataFrame({"customer_id": [1, 2, 3, 10**9], "region": list("abcd")}).to_csv(source)
-    handoff.score(
-        compose_config(
-            [
-                *base,
-                "command=score",
-                f"registry.scoring.input={source}",
-                f"registry.scoring.output={target}",
-            ]
-        )
-    )
+    score_file(store, source, target, "experiments=recommendation_ease")
     scored = pd.read_csv(target)
     assert len(scored) == 4 and {"region", "customer_id", "items"} <= set(scored.columns)
     assert scored["items"].iloc[3] == str(trained.model[-1].popular(10))

@@ -16,7 +16,7 @@ from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.runner import run
 from growthlab.tasks import part_from_frame
-from tests.conftest import compose_config, store_overrides
+from tests.conftest import compose_config, score_file, store_overrides
 
 NAME = "lead_scoring-simulated_leads"
 SMALL = [
@@ -71,20 +71,6 @@ def connect(store: Path) -> None:
     mlflow.set_registry_uri(uri)
 
 
-def score(champion: Champion, source: Path, target: Path, *overrides: str) -> None:
-    handoff.score(
-        compose_config(
-            [
-                "command=score",
-                f"store={champion.store}",
-                f"registry.scoring.input={source}",
-                f"registry.scoring.output={target}",
-                *overrides,
-            ]
-        )
-    )
-
-
 def model_scores(champion: Champion, frame: pd.DataFrame) -> np.ndarray:
     """What the registered pyfunc says for these rows, typed as its signature asks."""
     features = frame[list(champion.schema)].astype(dict.fromkeys(COUNTS, "float64"))
@@ -96,7 +82,7 @@ def test_batch_scores_equal_the_registered_model(
 ) -> None:
     assert leads["company_size"].isna().any()  # blanks in string columns are part of the test
     target = tmp_path / "scores.csv"
-    score(champion, leads_csv, target)
+    score_file(champion.store, leads_csv, target)
     out = pd.read_csv(target)
     assert len(out) == len(leads)
     expected = model_scores(champion, leads)
@@ -113,7 +99,7 @@ def test_extra_columns_pass_through(
     champion: Champion, leads: pd.DataFrame, leads_csv: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "scores.csv"
-    score(champion, leads_csv, target)
+    score_file(champion.store, leads_csv, target)
     out = pd.read_csv(target, dtype=str)
     source = pd.read_csv(leads_csv, dtype=str)
     assert list(out.columns) == [*PASS_THROUGH, "score", "decile", "model_version"]
@@ -125,8 +111,9 @@ def test_small_chunks_give_the_same_file(
     champion: Champion, leads_csv: Path, tmp_path: Path
 ) -> None:
     whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
-    score(champion, leads_csv, whole)
-    score(champion, leads_csv, chunked, "registry.scoring.chunk_rows=700")  # 5 chunks, last short
+    score_file(champion.store, leads_csv, whole)
+    # 5 chunks, the last one short
+    score_file(champion.store, leads_csv, chunked, "registry.scoring.chunk_rows=700")
     assert chunked.read_bytes() == whole.read_bytes()
 
 
@@ -134,8 +121,8 @@ def test_parquet_in_and_out(champion: Champion, leads: pd.DataFrame, tmp_path: P
     source = tmp_path / "leads.parquet"
     leads.to_parquet(source, index=False)
     whole, chunked = tmp_path / "whole.parquet", tmp_path / "chunked.parquet"
-    score(champion, source, whole)
-    score(champion, source, chunked, "registry.scoring.chunk_rows=700")
+    score_file(champion.store, source, whole)
+    score_file(champion.store, source, chunked, "registry.scoring.chunk_rows=700")
     out = pd.read_parquet(whole)
     pd.testing.assert_frame_equal(pd.read_parquet(chunked), out)
     assert list(out.columns) == [*PASS_THROUGH, "score", "decile", "model_version"]
@@ -153,7 +140,7 @@ def test_missing_column_is_named_and_no_file_is_left(
     leads.drop(columns=["pages_viewed"]).to_csv(source, index=False)
     target = tmp_path / "scores.csv"
     with pytest.raises(UserError, match="'pages_viewed'"):
-        score(champion, source, target)
+        score_file(champion.store, source, target)
     assert not target.exists()
 
 
@@ -170,7 +157,7 @@ def test_text_in_a_numeric_column_is_named_and_no_file_is_left(
     with pytest.raises(
         UserError, match=r"'email_opens' must be numeric but row 2501 holds 'seven'"
     ):
-        score(champion, source, target, "registry.scoring.chunk_rows=700")
+        score_file(champion.store, source, target, "registry.scoring.chunk_rows=700")
     assert not target.exists()
 
 
@@ -183,7 +170,7 @@ def test_text_in_a_boolean_column_is_named(
     bad.to_csv(source, index=False)
     target = tmp_path / "scores.csv"
     with pytest.raises(UserError, match="'webinar_attended'"):
-        score(champion, source, target)
+        score_file(champion.store, source, target)
     assert not target.exists()
 
 
@@ -200,7 +187,7 @@ def test_empty_input(champion: Champion, leads: pd.DataFrame, tmp_path: Path, ca
     EMPTY[case](leads, source)
     target = tmp_path / "scores.csv"
     with pytest.raises(UserError, match="no rows"):
-        score(champion, source, target)
+        score_file(champion.store, source, target)
     assert not target.exists()
 
 
@@ -212,7 +199,7 @@ def test_shifted_inputs_warn_of_drift(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="growthlab.scoring"):
-        score(champion, leads_csv, tmp_path / "same.csv")
+        score_file(champion.store, leads_csv, tmp_path / "same.csv")
     assert not [r for r in caplog.records if "drifted" in r.getMessage()]
     # A campaign that sends only very engaged leads: their scores sit in the top deciles.
     shifted = leads.assign(pages_viewed=25, email_opens=12, email_clicks=8, form_fills=4)
@@ -220,7 +207,7 @@ def test_shifted_inputs_warn_of_drift(
     shifted.to_csv(source, index=False)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="growthlab.scoring"):
-        score(champion, source, tmp_path / "engaged_scores.csv")
+        score_file(champion.store, source, tmp_path / "engaged_scores.csv")
     drift = [r for r in caplog.records if "drifted" in r.getMessage()]
     assert len(drift) == 1 and drift[0].levelno == logging.WARNING
     assert "PSI" in drift[0].getMessage()
@@ -229,7 +216,7 @@ def test_shifted_inputs_warn_of_drift(
 
 def test_missing_input_and_no_paths(champion: Champion, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="does not exist"):
-        score(champion, tmp_path / "nope.csv", tmp_path / "scores.csv")
+        score_file(champion.store, tmp_path / "nope.csv", tmp_path / "scores.csv")
     with pytest.raises(UserError, match="INPUT="):
         handoff.score(compose_config(["command=score", f"store={champion.store}"]))
     assert not (tmp_path / "scores.csv").exists()
@@ -244,7 +231,7 @@ def test_pass_through_ids_are_written_as_read(
     source = tmp_path / "leads.csv"
     leads.assign(crm_id=crm_ids, account=account).to_csv(source, index=False)
     target = tmp_path / "scores.csv"
-    score(champion, source, target)
+    score_file(champion.store, source, target)
     out = pd.read_csv(target, dtype=str, keep_default_na=False)
     written = pd.read_csv(source, dtype=str, keep_default_na=False)
     assert out["crm_id"].tolist() == written["crm_id"].tolist()  # '00000042', not '42'
@@ -258,6 +245,6 @@ def test_sparse_text_column_csv_to_parquet_in_chunks(
     source = tmp_path / "leads.csv"
     leads.assign(notes=notes).to_csv(source, index=False)
     target = tmp_path / "scores.parquet"
-    score(champion, source, target, "registry.scoring.chunk_rows=700")
+    score_file(champion.store, source, target, "registry.scoring.chunk_rows=700")
     out = pd.read_parquet(target)
     assert (out["notes"].iloc[2000:] == "call back").all()

@@ -16,7 +16,7 @@ from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.runner import RunResult, run
 from growthlab.tasks.segmentation import PENALTY, Segmentation
-from tests.conftest import SHARED_DATA, compose_config, store_overrides
+from tests.conftest import SHARED_DATA, compose_config, score_file, store_overrides
 
 LOG = ["experiments=segmentation_kmeans_log", "dataset.n_customers=2500"]
 SURVEY = SHARED_DATA / "marketing_income_survey.csv"
@@ -147,17 +147,7 @@ def test_batch_score_a_customer_csv(log_run: RunResult, store: Path, tmp_path: P
     test = log_run.data.parts["test"].X
     source, target = tmp_path / "customers.csv", tmp_path / "segments.csv"
     test.assign(customer_id=np.arange(len(test))).to_csv(source, index=False)
-    cfg = compose_config(
-        [
-            *LOG,
-            "command=score",
-            "registry.alias=champion",
-            f"registry.scoring.input={source}",
-            f"registry.scoring.output={target}",
-            *store_overrides(store),
-        ]
-    )
-    handoff.score(cfg)
+    score_file(store, source, target, *LOG, "registry.alias=champion")
     scored = pd.read_csv(target)
     assert list(scored.columns) == ["customer_id", "segment", "segment_name", "model_version"]
     assert len(scored) == len(test)
@@ -168,18 +158,14 @@ def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path
     log = MarketingSimulator(5).transactions(800, start="2023-01-01", days=900)
     source, target = tmp_path / "log.csv", tmp_path / "segments.csv"
     log.to_csv(source, index=False)
-    cfg = compose_config(
-        [
-            *LOG,
-            "command=score",
-            "registry.alias=challenger",
-            f"registry.scoring.input={source}",
-            f"registry.scoring.output={target}",
-            "registry.scoring.cutoff=2025-03-01",
-            *store_overrides(store),
-        ]
+    score_file(
+        store,
+        source,
+        target,
+        *LOG,
+        "registry.alias=challenger",
+        "registry.scoring.cutoff=2025-03-01",
     )
-    handoff.score(cfg)
     scored = pd.read_csv(target)
     assert {"customer_id", "segment", "segment_name"} <= set(scored.columns)
     assert set(scored.customer_id) == set(log[log.timestamp < "2025-03-01"].customer_id)
@@ -228,10 +214,7 @@ def test_survey_table_with_blank_answers(store: Path, tmp_path: Path) -> None:
     handoff.promote(cfg)
     source, target = tmp_path / "answers.csv", tmp_path / "segments.csv"
     X.head(300).to_csv(source, index=False)  # blanks stay blank in the CSV
-    scoring = [f"registry.scoring.input={source}", f"registry.scoring.output={target}"]
-    handoff.score(
-        compose_config([*promote[:1], "command=score", *scoring, *store_overrides(store)])
-    )
+    score_file(store, source, target, *promote[:1])
     scored = pd.read_csv(target)
     np.testing.assert_array_equal(scored["segment"], result.model.predict(X.head(300)))
     assert MlflowClient().get_registered_model(cfg.registry.model_name).aliases["champion"] == 1

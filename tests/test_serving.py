@@ -21,7 +21,7 @@ import pytest
 from growthlab import handoff
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.runner import run
-from tests.conftest import compose_config, store_overrides
+from tests.conftest import compose_config, score_file, store_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -129,16 +129,7 @@ def test_served_scores_equal_batch_scores(server: str, store: Path, tmp_path: Pa
 
     source, target = tmp_path / "leads.csv", tmp_path / "scores.parquet"
     leads.to_csv(source, index=False)
-    handoff.score(
-        compose_config(
-            [
-                "command=score",
-                f"store={store}",
-                f"registry.scoring.input={source}",
-                f"registry.scoring.output={target}",
-            ]
-        )
-    )
+    score_file(store, source, target)
     batch = pd.read_parquet(target)["score"].to_numpy(dtype=float)
 
     predictions = invoke(server, leads)
