@@ -41,12 +41,13 @@ def in_foreign_callback(frame: FrameType | None) -> bool:
 
 
 def foreign_callbacks() -> set[CodeType]:
-    """The loaded libraries' functions that C calls through ctypes (XGBoost's data iterator)."""
+    """Loaded functions that C calls through ctypes: XGBoost's data iterator and log hook."""
     xgboost_core = sys.modules.get("xgboost.core")
     if xgboost_core is None:
         return set()
     iterator = xgboost_core.DataIter
-    return {iterator._next_wrapper.__code__, iterator._reset_wrapper.__code__}
+    hooks = (iterator._next_wrapper, iterator._reset_wrapper, xgboost_core._log_callback)
+    return {hook.__code__ for hook in hooks}
 
 
 def alive(pid: int) -> bool:
