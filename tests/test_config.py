@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
-from growthlab import tuning
+from growthlab import search_space
 from growthlab.build import build, check_targets
 from growthlab.cli import check_overrides
 from growthlab.errors import UserError
@@ -61,7 +61,7 @@ def test_option_composes_resolves_and_passes_allow_list(group: str, option: str)
     cfg = compose_strict(overrides)
     check_targets(cfg, "config")
     if group == "search_space":
-        assert tuning.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
+        assert search_space.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
     else:
         assert "_target_" in OmegaConf.to_yaml(cfg[group]), f"{group} builds no object"
 
@@ -69,7 +69,7 @@ def test_option_composes_resolves_and_passes_allow_list(group: str, option: str)
 @pytest.mark.parametrize("name", MODELS)
 def test_every_model_has_a_search_space_that_fits_it(name: str) -> None:
     cfg = compose_strict([f"model={name}", "tuner=tpe"])
-    assert tuning.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
+    assert search_space.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)

@@ -36,7 +36,7 @@ from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
 from growthlab.runner import RunResult, run
-from growthlab.tuning import Param, parse_space
+from growthlab.search_space import Param, parse_space
 from tests.conftest import compose_config, growthlab, one_line_error, store_overrides
 
 EXPERIMENT = "lead_scoring-simulated_leads"

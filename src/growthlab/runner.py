@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from growthlab import handoff, tuning
+from growthlab import handoff, search_space, tuning
 from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.models import tabular_pipeline
@@ -52,7 +52,9 @@ def run(cfg: DictConfig) -> RunResult | None:
     tuner = build(cfg.tuner, "tuner")
     make_model(cfg)
     if tuner.enabled:
-        space = tuning.parse_space(cfg.get("search_space") or {}, lambda key: has_key(cfg, key))
+        space = search_space.parse_space(
+            cfg.get("search_space") or {}, lambda key: has_key(cfg, key)
+        )
         metric, direction = tuner.objective(task.metric_names(), task.objective, task.minimized)
         cfg = share_cores(cfg, tuner.n_workers)
 
