@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from growthlab.errors import UserError
+from growthlab.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ def score_file(
         else read_chunks(source, chunk_rows, as_text=lambda c: c not in schema)
     )
     try:
-        for chunk in chunks:
+        for chunk in progress(chunks, "scoring", unit="chunk"):
             features = conform(chunk, schema, rows)
             output = predict(features)
             if len(output) == len(chunk):

@@ -25,6 +25,7 @@ from optuna.trial import TrialState
 
 from growthlab.errors import UserError
 from growthlab.processes import HOST, alive
+from growthlab.progress import SWITCH as PROGRESS_SWITCH
 from growthlab.search_space import Param
 
 log = logging.getLogger(__name__)
@@ -256,7 +257,10 @@ class Tuner:
         path = folder / "worker.yaml"
         path.write_text(config_yaml)
         return [
-            subprocess.Popen([sys.executable, "-m", "growthlab.worker", str(path)])
+            subprocess.Popen(
+                [sys.executable, "-m", "growthlab.worker", str(path)],
+                env={**os.environ, PROGRESS_SWITCH: "0"},  # one terminal, one bar: the trials'
+            )
             for _ in range(self.n_workers - 1)
         ]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from growthlab.errors import UserError
+from growthlab.progress import progress
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -46,13 +47,11 @@ def paired_difference(
     draw = _group_draw(groups) if groups is not None else lambda r: r.integers(0, len(y), len(y))
     rng = np.random.default_rng(seed)
     diffs = np.empty(resamples)
-    done = 0
-    while done < resamples:
+    for i in progress(range(resamples), "bootstrap", unit="resample"):
         rows = draw(rng)
-        if two_classes and y[rows].min() == y[rows].max():
-            continue
-        diffs[done] = metric(y[rows], scores_b[rows]) - metric(y[rows], scores_a[rows])
-        done += 1
+        while two_classes and y[rows].min() == y[rows].max():
+            rows = draw(rng)
+        diffs[i] = metric(y[rows], scores_b[rows]) - metric(y[rows], scores_a[rows])
     tail = (1 - confidence) / 2
     low, high = np.quantile(diffs, [tail, 1 - tail])
     return Difference(metric(y, scores_b) - metric(y, scores_a), float(low), float(high))

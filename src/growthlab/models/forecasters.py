@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 from growthlab.data import panel
 from growthlab.data.panel import FUTURE, TIME, Wide
 from growthlab.errors import UserError, whole_number
+from growthlab.progress import progress
 
 
 class PanelForecaster(BaseEstimator):
@@ -116,7 +117,7 @@ class ETS(PanelForecaster):
     def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
         series, cols, steps = _future_cells(wide, last)
         out = np.full(wide.values.shape, np.nan)
-        for i in np.unique(series):
+        for i in progress(np.unique(series), "ETS series", unit="series"):
             cells = series == i
             path = self._one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
             out[i, cols[cells]] = path[steps[cells] - 1]

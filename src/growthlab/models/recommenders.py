@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from growthlab.data.interactions import index_of, interaction_matrix, item_popularity
 from growthlab.errors import UserError, whole_number
+from growthlab.progress import progress
 
 SCORES_PER_BATCH = 4_000_000  # dense float64 scores held at once (32 MB), whatever the catalogue
 
@@ -72,7 +73,7 @@ class Recommender(BaseEstimator):
         item_ids = self.items_.to_numpy()
         step = max(1, SCORES_PER_BATCH // len(self.items_))
         with threadpool_limits(1, "blas"):
-            for start in range(0, len(known), step):
+            for start in progress(range(0, len(known), step), "recommending", unit="batch"):
                 batch = known[start : start + step]
                 top, valid = self._top(rows[batch], k, exclude_seen)
                 for position, ids, ok in zip(batch, item_ids[top], valid, strict=True):

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from growthlab.metrics.clustering import adjusted_rand
+from growthlab.progress import progress
 
 MIN_DISTINCTION = 0.12  # a position below this (in rank or share units) is "typical"
 MAX_LEVELS = 30  # categorical columns with more levels than this are not used for names
@@ -190,7 +191,7 @@ def bootstrap_stability(
         X = X.iloc[np.sort(rng.permutation(len(X))[:rows])]
     full = estimator.predict(X)
     scores = []
-    for _ in range(resamples):
+    for _ in progress(range(resamples), "stability refits", unit="refit"):
         drawn = rng.integers(0, len(X), len(X))
         refit = clone(estimator).fit(X.iloc[drawn])
         scores.append(adjusted_rand(full, refit.predict(X)))

@@ -25,6 +25,7 @@ from growthlab.errors import UserError, whole_number
 from growthlab.metrics.forecast import FORECAST_METRICS, LOSSES, forecast_metrics, mase, naive_scale
 from growthlab.models.forecasters import SeasonalNaive
 from growthlab.plots import forecast as plots
+from growthlab.progress import progress
 from growthlab.tasks import LABEL, Evaluation, Prepared
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,8 @@ class Forecast:
     ) -> pd.DataFrame:
         """Forecasts of every window of a split: one row per (series, period) forecast."""
         tables, model = [], fitted
-        for k, origin in enumerate(data.origins[split]):
+        windows = progress(data.origins[split], f"{split} windows", unit="window")
+        for k, origin in enumerate(windows):
             model_input, actual = self.window_input(data, origin)
             if model is None or (k > 0 and self.backtest["refit"] == "every"):
                 model = new_model().fit(model_input[~model_input[FUTURE]])
