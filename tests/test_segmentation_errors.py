@@ -27,6 +27,7 @@ CASES = {
         ["dataset.n_customers=60", "model.n_clusters=20", "task.min_segment_share=0.01"],
         "training customers for 20 segments",
     ),
+    "one segment": (["model.n_clusters=1"], "2 or more"),
     "unknown objective": (["task.objective=inertia"], "task.objective"),
     "rfm rules without rfm columns": (["model=rfm_rules"], "task.recency_column"),
 }

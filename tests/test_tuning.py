@@ -37,6 +37,7 @@ from growthlab.errors import UserError
 from growthlab.paths import ROOT
 from growthlab.runner import RunResult, run
 from growthlab.search_space import Param, parse_space
+from growthlab.tuning import Progress
 from tests.conftest import compose_config, growthlab, one_line_error, store_overrides
 
 EXPERIMENT = "lead_scoring-simulated_leads"
@@ -469,6 +470,16 @@ def test_first_trial_is_the_config_as_written(tuned: tuple[RunResult, Path, Dict
         assert first[key] == pytest.approx(OmegaConf.select(cfg, key)), key
     # model.n_estimators=300 lies outside this test's 10..40 space: the sampler chose it.
     assert 10 <= first["model.n_estimators"] <= 40
+
+
+def test_without_a_terminal_each_trial_is_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    study = optuna.create_study(direction="maximize")
+    progress = Progress(study, total=3, enabled=True)  # pytest's stderr is no terminal
+    with caplog.at_level("INFO", logger="growthlab.tuning"), progress:
+        study.optimize(lambda trial: trial.suggest_float("x", 0, 1), 3, callbacks=[progress])
+    lines = [r.getMessage() for r in caplog.records if r.name == "growthlab.tuning"]
+    values = [f"{t.value:.4f}" for t in study.trials]
+    assert lines == [f"trial {i} complete: {v}" for i, v in enumerate(values)]
 
 
 @pytest.mark.parametrize(

@@ -349,7 +349,8 @@ def run_trial(
 
 
 class Progress:
-    """A progress bar of finished trials with the best value so far (all workers counted)."""
+    """A progress bar of finished trials with the best value so far (all workers counted); a
+    log line per trial of this process when stderr is not a terminal."""
 
     def __init__(self, study: optuna.Study, total: int, enabled: bool) -> None:
         self.study = study
@@ -367,11 +368,17 @@ class Progress:
                 desc="trials",
                 unit="trial",
                 dynamic_ncols=True,
+                disable=None,  # a terminal only: a log gets one line per trial instead
             )
         return self
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial | None) -> None:
         if self.bar is None:
+            return
+        if self.bar.disable:
+            if trial is not None:
+                value = "" if trial.value is None else f": {trial.value:.4f}"
+                log.info("trial %d %s%s", trial.number, trial.state.name.lower(), value)
             return
         self.bar.n = min(_count(study, FINISHED), self.total)
         with suppress(ValueError):  # no completed trial yet

@@ -192,6 +192,10 @@ class Segmentation:
         k = _segments_asked(model)
         if k is None:
             return
+        if k < 2:
+            raise UserError(
+                f"{k} segment is no segmentation; set model.n_clusters (n_components) to 2 or more"
+            )
         if k * self.min_segment_share > 1:
             raise UserError(
                 f"{k} segments cannot each hold task.min_segment_share={self.min_segment_share} "
