@@ -78,7 +78,7 @@ class Forecast:
             raise UserError(f"task.backtest.{unknown[0]} is unknown; use {', '.join(BACKTEST)}")
         self.backtest = {**BACKTEST, **dict(backtest or {})}
         bt = self.backtest
-        whole_number(horizon, "task.horizon")
+        self.horizon = whole_number(horizon, "task.horizon")
         for key in ("windows", "valid_windows") + (() if bt["step"] is None else ("step",)):
             whole_number(bt[key], f"task.backtest.{key}")
         if bt["refit"] not in ("once", "every"):
@@ -86,7 +86,6 @@ class Forecast:
         if season_length is not None:
             whole_number(season_length, "task.season_length")
         self.name = name
-        self.horizon = int(horizon)
         self.frequency = frequency
         self.season_length = season_length
         self.min_history = min_history

@@ -38,14 +38,11 @@ class SimulatedLeads(Dataset):
     ) -> None:
         super().__init__(name, columns)
         hint = "set dataset.n_rows=50000 in the config or on the command line"
-        whole_number(n_rows, "dataset.n_rows", minimum=self.MIN_ROWS, hint=hint)
-        whole_number(seed, "dataset.seed", minimum=0)
-        whole_number(days, "dataset.days")
+        self.n_rows = whole_number(n_rows, "dataset.n_rows", minimum=self.MIN_ROWS, hint=hint)
+        self.seed = whole_number(seed, "dataset.seed", minimum=0)
+        self.days = whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
-        self.n_rows = int(n_rows)
-        self.seed = int(seed)
         self.start = str(start)
-        self.days = int(days)
 
     def load(self) -> pd.DataFrame:
         """Generate the leads table (deterministic for the configured seed)."""
@@ -84,14 +81,11 @@ class _SimulatedCustomerTable(Dataset):
     ) -> None:
         super().__init__(name, columns)
         hint = "set dataset.n_customers=20000 in the config or on the command line"
-        whole_number(n_customers, "dataset.n_customers", hint=hint)
-        whole_number(seed, "dataset.seed", minimum=0)
-        whole_number(days, "dataset.days")
+        self.n_customers = whole_number(n_customers, "dataset.n_customers", hint=hint)
+        self.seed = whole_number(seed, "dataset.seed", minimum=0)
+        self.days = whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
-        self.n_customers = int(n_customers)
-        self.seed = int(seed)
         self.start = str(start)
-        self.days = int(days)
 
 
 class SimulatedCustomers(_SimulatedCustomerTable):
@@ -142,8 +136,8 @@ class SimulatedInteractions(Dataset):
         super().__init__(name, columns)
         for key, value in (("n_customers", n_customers), ("n_products", n_products)):
             whole_number(value, f"dataset.{key}")
-        whole_number(seed, "dataset.seed", minimum=0)
-        whole_number(days, "dataset.days")
+        self.seed = whole_number(seed, "dataset.seed", minimum=0)
+        self.days = whole_number(days, "dataset.days")
         if not isinstance(mean_products, int | float) or not 1 <= mean_products <= n_products:
             raise UserError(
                 f"dataset.mean_products must be between 1 and n_products (got {mean_products!r})"
@@ -152,9 +146,7 @@ class SimulatedInteractions(Dataset):
         self.n_customers = int(n_customers)
         self.n_products = int(n_products)
         self.mean_products = float(mean_products)
-        self.seed = int(seed)
         self.start = str(start)
-        self.days = int(days)
 
     def load(self) -> pd.DataFrame:
         """Generate the purchase lines (deterministic for the seed)."""
@@ -208,14 +200,11 @@ class SimulatedRevenue(Dataset):
         days: int = 1095,
     ) -> None:
         super().__init__(name, columns)
-        whole_number(n_regions, "dataset.n_regions")
-        whole_number(seed, "dataset.seed", minimum=0)
-        whole_number(days, "dataset.days")
+        self.n_regions = whole_number(n_regions, "dataset.n_regions")
+        self.seed = whole_number(seed, "dataset.seed", minimum=0)
+        self.days = whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
-        self.n_regions = int(n_regions)
-        self.seed = int(seed)
         self.start = str(start)
-        self.days = int(days)
 
     def load(self) -> pd.DataFrame:
         """Generate the revenue panel (deterministic for the seed)."""
