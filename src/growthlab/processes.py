@@ -1,4 +1,4 @@
-"""Is a process still there? (Runs and trials record their owner to find orphans.)"""
+"""The signal handler that stops a run cleanly, and whether a run or trial's owner still lives."""
 
 import _thread
 import os
