@@ -10,10 +10,10 @@ import pytest
 from scipy import stats
 from sklearn.metrics import roc_auc_score
 
-from growthlab import registry, scoring
+from growthlab import gate, scoring
 from growthlab.errors import UserError
+from growthlab.gate import Check
 from growthlab.metrics.bootstrap import Difference, paired_difference
-from growthlab.registry import Check
 
 
 def fast_auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -189,7 +189,7 @@ def test_verdict_table_layout() -> None:
         Check("champion", "roc_auc", 0.76, 0.7512, -0.0088, -0.02, 0.003, passed=False),
         Check("champion", "roc_auc", None, 0.7512, passed=True, note="champion cannot score"),
     ]
-    lines = registry.verdict_table(checks).splitlines()
+    lines = gate.verdict_table(checks).splitlines()
     assert len(lines) == 1 + len(checks)
     assert lines[0].split() == [
         "check",

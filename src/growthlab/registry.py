@@ -1,200 +1,174 @@
-"""The promotion gate: floors, the task's naive baseline, and the champion, beyond noise.
+"""The MLflow model registry: versions, aliases, holdouts, promotion decisions, model loading.
 
-Pure decisions on arrays; reading and writing the MLflow registry is tracking.py's job.
+With tracking.py, the only module that imports mlflow. Consumers (promotion, scoring) go
+through these functions; the gate itself (gate.py) only sees arrays.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+import mlflow
+import pandas as pd
+from mlflow.tracking import MlflowClient
 
 from growthlab.errors import UserError
-from growthlab.metrics.bootstrap import paired_difference
+from growthlab.tracking import quiet
 
-FALLBACKS = ("floors_and_baseline", "refuse")
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
+HOLDOUT = "holdout/test.parquet"
+CHAMPION, CHALLENGER = "champion", "challenger"
 
-@dataclass(frozen=True)
-class Check:
-    """One row of the verdict table."""
-
-    check: str
-    metric: str
-    reference: float | None  # the floor, the baseline's or the champion's value
-    challenger: float
-    difference: float | None = None
-    low: float | None = None
-    high: float | None = None
-    passed: bool = False
-    note: str = ""
+DECISION_TAG = "growthlab.decision."
 
 
-class Gate:
-    """What a challenger must show before it replaces the champion."""
+@dataclass
+class Version:
+    """A registered model version and the run that produced it."""
 
-    def __init__(
-        self,
-        metric: str | None = None,
-        floors: Mapping[str, float] | None = None,
-        ceilings: Mapping[str, float] | None = None,
-        resamples: int = 1000,
-        confidence: float = 0.95,
-        seed: int = 0,
-        fallback: str = "floors_and_baseline",
-    ) -> None:
-        if fallback not in FALLBACKS:
-            raise UserError(
-                f"registry.gate.fallback={fallback!r}; use one of {', '.join(FALLBACKS)}"
-            )
-        if not 0 < confidence < 1 or resamples < 100:
-            raise UserError("registry.gate needs 0 < confidence < 1 and resamples >= 100")
-        self.metric = metric  # None: the task's objective
-        self.floors = None if floors is None else dict(floors)  # None: the task's floors
-        self.ceilings = dict(ceilings or {})
-        self.resamples = resamples
-        self.confidence = confidence
-        self.seed = seed
-        self.fallback = fallback
+    name: str
+    version: str
+    run_id: str
+    run_status: str
+    tags: dict[str, str]
 
-    def judge(
-        self,
-        task: Any,
-        y: np.ndarray,
-        challenger: np.ndarray,
-        champion: np.ndarray | None,
-        champion_error: str | None = None,
-        X: Any = None,
-        recorded: Mapping[str, float] | None = None,
-    ) -> list[Check]:
-        """Every check, in the order of the verdict table.
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
 
-        Floors and ceilings are measured on the holdout; a metric the holdout cannot give
-        (segment stability needs refits) is taken as `recorded` when the version was trained.
-        """
-        metric = self.metric or task.objective
-        floors = task.floors if self.floors is None else self.floors
-        if metric not in task.metric_names():
-            raise UserError(
-                f"registry.gate: {metric!r} is not a metric of this task; "
-                f"choose from {', '.join(task.metric_names())}"
-            )
-        values = task.metrics_of(y, challenger)
-        bounds = [("floor", floors), ("ceiling", self.ceilings)]
-        checks = [
-            _bound(check, k, v, values, recorded)
-            for check, given in bounds
-            for k, v in given.items()
-        ]
-        baseline = task.baseline_scores(y, X)
-        if baseline is not None:
-            checks.append(self._beats("baseline", task, metric, y, baseline, challenger))
-        if champion is not None:
-            checks.append(self._beats("champion", task, metric, y, champion, challenger))
-        elif champion_error is not None:
-            passed = self.fallback == "floors_and_baseline"
-            note = (
-                f"champion cannot score this holdout ({champion_error}); fallback: {self.fallback}"
-            )
-            checks.append(Check("champion", metric, None, values[metric], passed=passed, note=note))
-        return checks
 
-    def _beats(
-        self,
-        check: str,
-        task: Any,
-        name: str,
-        y: np.ndarray,
-        reference: np.ndarray,
-        challenger: np.ndarray,
-    ) -> Check:
-        """The challenger is better when the whole interval of the improvement is above zero."""
-        metric = task.metric_function(name)
-        sign = -1.0 if name in task.minimized else 1.0
-        diff = paired_difference(
-            y,
-            reference,
-            challenger,
-            metric,
-            self.resamples,
-            self.confidence,
-            self.seed,
-            two_classes=task.binary_labels,
-            groups=task.bootstrap_groups(y),
+def register(model_uri: str, name: str, tags: Mapping[str, Any], alias: str) -> str:
+    """A new version of `name` with tags and an alias, or nothing at all if any step fails."""
+    client = MlflowClient()
+    with quiet("mlflow.tracking._model_registry.fluent"):
+        version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
+    try:
+        client.set_registered_model_alias(name, alias, version.version)
+    except BaseException:
+        client.delete_model_version(name, version.version)  # no half-registered version
+        raise
+    return str(version.version)
+
+
+def model_version(name: str, version: str | None = None, alias: str | None = None) -> Version:
+    """Look a version up by number or alias; a missing model, version or alias is a UserError."""
+    client = MlflowClient()
+    require_model(name)
+    try:
+        found = (
+            client.get_model_version(name, str(version))
+            if version is not None
+            else client.get_model_version_by_alias(name, alias)
         )
-        value, low, high = sign * diff.value, *sorted((sign * diff.low, sign * diff.high))
-        return Check(
-            check,
-            name,
-            metric(y, reference),
-            metric(y, challenger),
-            value,
-            low,
-            high,
-            passed=low > 0,
-        )
-
-
-def _bound(
-    check: str,
-    name: str,
-    bound: float,
-    values: Mapping[str, float],
-    recorded: Mapping[str, float] | None,
-) -> Check:
-    """A floor (value >= bound) or ceiling (value <= bound) on the holdout, or as recorded."""
-    note = ""
-    if name in values:
-        value = values[name]
-    elif recorded and name in recorded:
-        value, note = recorded[name], "as recorded at training"
-    else:
-        known = sorted({*values, *(recorded or {})})
+    except mlflow.exceptions.MlflowException:
+        what = f"version {version}" if version is not None else f"alias @{alias}"
+        aliases = client.get_registered_model(name).aliases
         raise UserError(
-            f"registry.gate: {name!r} is neither measured on the holdout nor recorded on the "
-            f"version; choose from {', '.join(known)}"
-        )
-    passed = value >= bound if check == "floor" else value <= bound
-    return Check(check, name, bound, value, passed=passed, note=note)
+            f"model {name!r} has no {what} (aliases: "
+            f"{', '.join(f'@{a}=v{v}' for a, v in aliases.items()) or 'none'})"
+        ) from None
+    status = client.get_run(found.run_id).info.status if found.run_id else "UNKNOWN"
+    return Version(name, str(found.version), found.run_id or "", status, dict(found.tags))
 
 
-def passed(checks: list[Check]) -> bool:
-    return all(c.passed for c in checks)
+def require_model(name: str) -> None:
+    """A UserError naming the known models when `name` is not registered."""
+    client = MlflowClient()
+    try:
+        client.get_registered_model(name)
+    except mlflow.exceptions.MlflowException:
+        known = [m.name for m in client.search_registered_models(max_results=50)]
+        raise UserError(
+            f"no registered model {name!r}; known models: {', '.join(known) or 'none yet'}"
+        ) from None
 
 
-def verdict_table(checks: list[Check], confidence: float = 0.95) -> str:
-    """The decision as a person reads it: one row per check."""
-    header = (
-        "check",
-        "metric",
-        "reference",
-        "challenger",
-        "improvement",
-        f"{confidence:.0%} interval",
-        "verdict",
+def alias_version(name: str, alias: str) -> str | None:
+    """The version an alias points to, or None."""
+    return {k: str(v) for k, v in MlflowClient().get_registered_model(name).aliases.items()}.get(
+        alias
     )
-    rows = [header]
-    for c in checks:
-        interval = "" if c.low is None else f"[{c.low:+.4f}, {c.high:+.4f}]"
-        rows.append(
-            (
-                c.check,
-                c.metric,
-                _fmt(c.reference),
-                _fmt(c.challenger),
-                "" if c.difference is None else f"{c.difference:+.4f}",
-                interval,
-                ("pass" if c.passed else "FAIL") + (f"  {c.note}" if c.note else ""),
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def record_decision(name: str, decision: Mapping[str, Any]) -> None:
+    """Append a promotion decision to the registered model (MLflow keeps no alias history)."""
+    stamp = f"{time.time_ns() // 1000:017d}"
+    text = json.dumps(decision, default=str, separators=(",", ":"))
+    MlflowClient().set_registered_model_tag(name, DECISION_TAG + stamp, text)
+
+
+def decisions(name: str) -> list[dict[str, Any]]:
+    """Every recorded decision, oldest first."""
+    tags = MlflowClient().get_registered_model(name).tags
+    return [json.loads(tags[k]) for k in sorted(tags) if k.startswith(DECISION_TAG)]
+
+
+def load_model(uri: str) -> Any:
+    """A pyfunc model from the registry or a run."""
+    return mlflow.pyfunc.load_model(uri)
+
+
+def input_schema(model: Any) -> dict[str, str]:
+    """Column name -> MLflow type name, from the model's signature."""
+    schema = model.metadata.get_input_schema()
+    return (
+        {spec.name: getattr(spec.type, "name", str(spec.type)) for spec in schema.inputs}
+        if schema
+        else {}
+    )
+
+
+def download_frame(run_id: str, path: str) -> pd.DataFrame:
+    """A Parquet table logged by a run."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=path, dst_path=folder
             )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=False)) + "  " + r[-1]
-        for r in rows
-    )
+        except (mlflow.exceptions.MlflowException, OSError):
+            raise UserError(
+                f"run {run_id} has no {path}; it was logged before growthlab kept holdouts: "
+                "retrain it to promote or score it"
+            ) from None
+        return pd.read_parquet(local)
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+def schema(model: Any) -> dict[str, Any]:
+    """What the version's task learned at training (column roles, frequency, ...)."""
+    return dict(model.unwrap_python_model().schema)
+
+
+def run_config(run_id: str) -> DictConfig:
+    """The resolved config a run was trained with (its config.yaml artifact)."""
+    from omegaconf import OmegaConf
+
+    try:
+        text = mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml")
+    except (mlflow.exceptions.MlflowException, OSError):
+        raise UserError(
+            f"run {run_id} has no config.yaml; retrain it to promote or score it"
+        ) from None
+    return OmegaConf.create(text)
+
+
+def recorded_metrics(tags: Mapping[str, str], prefix: str = "test_") -> dict[str, float]:
+    """The test metrics a version was registered with (tags test_<metric>), by metric name."""
+    found = {}
+    for key, value in tags.items():
+        if key.startswith(prefix):
+            try:
+                found[key.removeprefix(prefix)] = float(value)
+            except ValueError:
+                continue
+    return found
