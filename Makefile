@@ -49,7 +49,7 @@ tune: $(STAMP) ## tune with Optuna, then refit the best: make tune EXP=... ARGS=
 	$(BIN)/python -m growthlab experiments=$(EXP) tuner=tpe $(ARGS)
 
 tune-worker: $(STAMP) ## join a study from another shell or machine: make tune-worker STUDY=name ARGS="tuner.storage=..."
-	$(BIN)/python -m growthlab experiments=$(EXP) tuner=tpe tuner.role=worker \
+	$(BIN)/python -m growthlab command=tune-worker experiments=$(EXP) tuner=tpe \
 	  $(if $(STUDY),tuner.study_name=$(STUDY)) $(ARGS)
 
 sweep: $(STAMP) ## Hydra multirun, one MLflow run each: make sweep EXP=lead_scoring ARGS="model=xgboost,logistic_regression"

@@ -21,14 +21,9 @@ FAST = ["model.n_estimators=40", "task.importance_rows=500"]
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mlruns")
-
-
-@pytest.fixture(scope="module")
-def log_run(store: Path) -> RunResult:
+def log_run(module_store: Path) -> RunResult:
     overrides = ["experiments=churn_xgboost", "dataset.n_customers=4000", *FAST]
-    return run(compose_config([*overrides, *store_overrides(store)]))
+    return run(compose_config([*overrides, *store_overrides(module_store)]))
 
 
 def test_log_shape_runs_out_of_time_by_cutoff(log_run: RunResult) -> None:
@@ -60,22 +55,24 @@ def test_model_takes_the_snapshot_feature_table(log_run: RunResult) -> None:
     np.testing.assert_allclose(scores, log_run.model.predict_proba(test.X)[:, 1], rtol=1e-6)
 
 
-def test_gate_baseline_is_the_recency_rule(log_run: RunResult, store: Path) -> None:
-    task = mlflow.pyfunc.load_model(log_run.model_uri).unwrap_python_model().task
+def test_gate_baseline_is_the_recency_rule(log_run: RunResult, module_store: Path) -> None:
+    task = handoff.task_of(log_run.run_id)
     test = log_run.data.parts["test"]
     np.testing.assert_array_equal(task.baseline_scores(test.y, test.X), test.X["recency_days"])
-    cfg = compose_config(["experiments=churn_xgboost", "command=promote", *store_overrides(store)])
+    cfg = compose_config(
+        ["experiments=churn_xgboost", "command=promote", *store_overrides(module_store)]
+    )
     handoff.promote(cfg)
     name = cfg.registry.model_name
     assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
 
 
-def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path) -> None:
+def test_score_a_log_at_a_cutoff(log_run: RunResult, module_store: Path, tmp_path: Path) -> None:
     log = MarketingSimulator(11).transactions(1500, start="2023-01-01", days=900)
     source, target = tmp_path / "log.csv", tmp_path / "scores.csv"
     log.to_csv(source, index=False)
     score_file(
-        store,
+        module_store,
         source,
         target,
         "experiments=churn_xgboost",
@@ -88,21 +85,21 @@ def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path
     assert set(scores.customer_id) == set(active)
 
 
-def test_horizon_past_the_data_is_refused(store: Path) -> None:
+def test_horizon_past_the_data_is_refused(module_store: Path) -> None:
     cfg = compose_config(
         [
             "experiments=churn_xgboost",
             "dataset.n_customers=500",
             "dataset.days=200",
             "task.horizon_days=400",
-            *store_overrides(store),
+            *store_overrides(module_store),
         ]
     )
     with pytest.raises(UserError, match="horizon_days"):
         run(cfg)
 
 
-def test_table_shape_with_yes_no_label(store: Path, tmp_path: Path) -> None:
+def test_table_shape_with_yes_no_label(module_store: Path, tmp_path: Path) -> None:
     log = MarketingSimulator(3).transactions(5000)
     table = build_snapshots(
         log,
@@ -126,7 +123,7 @@ def test_table_shape_with_yes_no_label(store: Path, tmp_path: Path) -> None:
                 "dataset.columns.positive_label=yes",
                 "dataset.columns.id=customer_id",
                 *FAST,
-                *store_overrides(store),
+                *store_overrides(module_store),
             ]
         )
     )

@@ -17,7 +17,7 @@ from growthlab.build import build, check_targets
 from growthlab.cli import check_overrides
 from growthlab.errors import UserError
 from growthlab.paths import CONF_DIR, ROOT
-from growthlab.runner import has_key
+from growthlab.runner import model_spec
 
 from .conftest import compose_config
 
@@ -61,7 +61,7 @@ def test_option_composes_resolves_and_passes_allow_list(group: str, option: str)
     cfg = compose_strict(overrides)
     check_targets(cfg, "config")
     if group == "search_space":
-        assert search_space.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
+        assert search_space.parse_space(cfg.search_space, model_spec(cfg).has)
     else:
         assert "_target_" in OmegaConf.to_yaml(cfg[group]), f"{group} builds no object"
 
@@ -69,7 +69,7 @@ def test_option_composes_resolves_and_passes_allow_list(group: str, option: str)
 @pytest.mark.parametrize("name", MODELS)
 def test_every_model_has_a_search_space_that_fits_it(name: str) -> None:
     cfg = compose_strict([f"model={name}", "tuner=tpe"])
-    assert search_space.parse_space(cfg.search_space, lambda key: has_key(cfg, key))
+    assert search_space.parse_space(cfg.search_space, model_spec(cfg).has)
 
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
@@ -84,6 +84,17 @@ def test_experiment_composes_resolves_and_passes_allow_list(name: str) -> None:
     check_targets(cfg, "config")
     for group in BUILT_GROUPS:
         assert "_target_" in cfg[group], group
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_experiment_travels_to_a_file_of_its_own(name: str, tmp_path: Path) -> None:
+    """An experiment sets task, model and tuner keys, never keys of one dataset: it must run
+    on the user's own file (`experiments=... dataset=file dataset.path=...`)."""
+    assert "dataset" not in OmegaConf.load(EXPERIMENTS_DIR / f"{name}.yaml"), (
+        "keys of one dataset belong in conf/dataset/, not in an experiment"
+    )
+    cfg = compose_strict([f"experiments={name}", "dataset=file", f"dataset.path={tmp_path}/x.csv"])
+    assert build(cfg.dataset, "dataset").name == "file"
 
 
 def test_experiment_values_override_the_model_defaults() -> None:
@@ -193,3 +204,13 @@ def test_unknown_group_option_is_one_line_listing_the_models(
     assert "'foo'" in line
     listed = line.split("choose one of: ", 1)[1].split(" (", 1)[0]
     assert listed.split(", ") == MODELS  # only the options, not Hydra's search path
+
+
+def test_hydra_opens_no_log_file_in_the_working_directory() -> None:
+    """Hydra's default job logging opens `<job>.log` in the cwd (an empty cli.log everywhere)."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", return_hydra_config=True)
+    handlers = cfg.hydra.job_logging.handlers.values()
+    assert not [h for h in handlers if "FileHandler" in str(h.get("class", ""))]

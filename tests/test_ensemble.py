@@ -18,7 +18,7 @@ from growthlab.data.simulator import MarketingSimulator
 from growthlab.models import tabular_pipeline
 from growthlab.models.ensemble import Ensemble
 from growthlab.models.preprocessing import FrameEncoder
-from growthlab.runner import make_model
+from growthlab.runner import model_spec
 
 from .conftest import compose_config
 
@@ -242,7 +242,7 @@ def test_builds_from_the_hydra_config_fits_and_pickles() -> None:
     cfg = compose_config(
         ["model=ensemble", "model.cv=3", f"{xgboost}.n_estimators=40", f"{xgboost}.n_jobs=1"]
     )
-    model = make_model(cfg)
+    model = model_spec(cfg).build()
     ensemble = model.steps[-1][1]
     assert isinstance(ensemble, Ensemble) and set(ensemble.members) == {
         "logistic_regression",

@@ -35,13 +35,8 @@ MODEL = "forecast-simulated_revenue"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mlruns")
-
-
-@pytest.fixture(scope="module")
-def daily(store: Path) -> RunResult:
-    return run(compose_config([*SMALL, *store_overrides(store)]))
+def daily(module_store: Path) -> RunResult:
+    return run(compose_config([*SMALL, *store_overrides(module_store)]))
 
 
 def test_daily_run_logs_backtest_metrics_per_step_and_plots(daily: RunResult) -> None:
@@ -68,13 +63,13 @@ def test_daily_run_logs_backtest_metrics_per_step_and_plots(daily: RunResult) ->
 def test_registered_pyfunc_forecasts_the_holdout_like_the_model(daily: RunResult) -> None:
     version = MlflowClient().get_model_version_by_alias(MODEL, "challenger")
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@challenger")
-    task = model.unwrap_python_model().task
+    task = handoff.task_of(daily.run_id)
     holdout = task.holdout(daily.data)
-    X, y = task.outcomes(holdout)
+    X, y = task.outcomes(holdout, daily.data.schema)
     out = model.predict(X)
     assert list(out.columns) == ["channel", "region", "date", "forecast"]
     assert len(out) == len(y) == holdout[LABEL].notna().sum()
-    direct = task.predict_frame(daily.model, X)["forecast"].to_numpy()
+    direct = task.predict_frame(daily.model, X, daily.data.schema)["forecast"].to_numpy()
     np.testing.assert_allclose(out["forecast"].to_numpy(), direct, rtol=1e-6)
     future = X["revenue"].isna().to_numpy()
     pd.testing.assert_frame_equal(
@@ -83,44 +78,51 @@ def test_registered_pyfunc_forecasts_the_holdout_like_the_model(daily: RunResult
     assert version.tags["test_mase"]
 
 
-def test_promote_passes_the_gate_against_the_seasonal_naive(daily: RunResult, store: Path) -> None:
+def test_promote_passes_the_gate_against_the_seasonal_naive(
+    daily: RunResult, module_store: Path
+) -> None:
     cfg = compose_config(
-        [*SMALL, "command=promote", f"registry.model_name={MODEL}", *store_overrides(store)]
+        [*SMALL, "command=promote", f"registry.model_name={MODEL}", *store_overrides(module_store)]
     )
     handoff.promote(cfg)
     assert MlflowClient().get_registered_model(MODEL).aliases["champion"] == 1
 
 
 def test_batch_scoring_forecasts_the_future_rows_of_a_file(
-    daily: RunResult, store: Path, tmp_path: Path
+    daily: RunResult, module_store: Path, tmp_path: Path
 ) -> None:
-    task = mlflow.pyfunc.load_model(f"models:/{MODEL}@challenger").unwrap_python_model().task
-    X, y = task.outcomes(task.holdout(daily.data))
+    task = handoff.task_of(daily.run_id)
+    X, y = task.outcomes(task.holdout(daily.data), daily.data.schema)
     source, target = tmp_path / "panel.csv", tmp_path / "forecast.csv"
     X.to_csv(source, index=False)
     score_file(
-        store, source, target, *SMALL, f"registry.model_name={MODEL}", "registry.alias=challenger"
+        module_store,
+        source,
+        target,
+        *SMALL,
+        f"registry.model_name={MODEL}",
+        "registry.alias=challenger",
     )
     scored = pd.read_csv(target)
     assert len(scored) == len(y)
     assert list(scored.columns) == ["channel", "region", "date", "forecast", "model_version"]
-    expected = task.predict_frame(daily.model, X)["forecast"].to_numpy()
+    expected = task.predict_frame(daily.model, X, daily.data.schema)["forecast"].to_numpy()
     np.testing.assert_allclose(scored["forecast"], expected, rtol=1e-6)
 
 
 def test_a_series_without_future_rows_needs_its_planned_drivers(daily: RunResult) -> None:
-    task = mlflow.pyfunc.load_model(f"models:/{MODEL}@challenger").unwrap_python_model().task
-    X, _ = task.outcomes(task.holdout(daily.data))
+    task = handoff.task_of(daily.run_id)
+    X, _ = task.outcomes(task.holdout(daily.data), daily.data.schema)
     history = X[X["revenue"].notna()]
     with pytest.raises(UserError, match="no rows to forecast"):
-        task.predict_frame(daily.model, history)
+        task.predict_frame(daily.model, history, daily.data.schema)
 
 
 def test_scoring_future_rows_without_known_drivers_is_one_line(
-    daily: RunResult, store: Path, tmp_path: Path
+    daily: RunResult, module_store: Path, tmp_path: Path
 ) -> None:
-    task = mlflow.pyfunc.load_model(f"models:/{MODEL}@challenger").unwrap_python_model().task
-    X, _ = task.outcomes(task.holdout(daily.data))
+    task = handoff.task_of(daily.run_id)
+    X, _ = task.outcomes(task.holdout(daily.data), daily.data.schema)
     X.loc[X["revenue"].isna(), "promotion"] = np.nan
     source = tmp_path / "no_drivers.csv"
     X.to_csv(source, index=False)
@@ -130,11 +132,11 @@ def test_scoring_future_rows_without_known_drivers_is_one_line(
         "registry.alias=challenger",
         f"registry.scoring.input={source}",
         f"registry.scoring.output={tmp_path / 'out.csv'}",
-        store=store,
+        store=module_store,
     )
     assert done.returncode == 2
     assert "known driver 'promotion'" in one_line_error(done)
-    assert "RUNNING" not in run_statuses(store)
+    assert "RUNNING" not in run_statuses(module_store)
 
 
 def test_tuned_run_validates_before_the_test_windows(tmp_path: Path) -> None:
@@ -179,18 +181,23 @@ def test_cheese_weekly_panel_with_drivers_runs(tmp_path: Path) -> None:
     assert result.data.info["frequency"] == "W" and result.data.info["known"] == "DISP,PRICE"
     assert result.metrics["test_mase"] < result.metrics["test_baseline_mase"]
     model = mlflow.pyfunc.load_model(result.model_uri)
-    task = model.unwrap_python_model().task
-    X, y = task.outcomes(task.holdout(result.data))
+    task = handoff.task_of(result.run_id)
+    X, y = task.outcomes(task.holdout(result.data), result.data.schema)
     assert len(model.predict(X)) == len(y) == 88 * 4  # every retailer ends on the same week
     name = "forecast-cheese_retailers"
     assert promoted(overrides, name, tmp_path) == 1
 
 
-def promoted(overrides: list[str], name: str, store: Path) -> int:
+def promoted(overrides: list[str], name: str, module_store: Path) -> int:
     """Promote the challenger of `name` through the gate; the version now @champion."""
     handoff.promote(
         compose_config(
-            [*overrides, "command=promote", f"registry.model_name={name}", *store_overrides(store)]
+            [
+                *overrides,
+                "command=promote",
+                f"registry.model_name={name}",
+                *store_overrides(module_store),
+            ]
         )
     )
     return int(MlflowClient().get_registered_model(name).aliases["champion"])

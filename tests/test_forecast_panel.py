@@ -73,8 +73,7 @@ def test_backtest_windows_end_at_the_last_period_and_validation_before_test() ->
     assert panel.backtest_origins(100, horizon=7, windows=3, step=7) == [79, 86, 93]
     assert panel.backtest_origins(100, horizon=7, windows=2, step=3) == [90, 93]
     task = Forecast(horizon=7, backtest={"windows": 3, "valid_windows": 2})
-    task.season_ = 7
-    origins = task.origins(100)
+    origins = task.origins(100, season=7)
     assert origins["test"] == [79, 86, 93]
     assert origins["valid"] == [65, 72]
     assert origins["valid"][-1] + 7 <= origins["test"][0]  # validation never touches test
@@ -217,7 +216,7 @@ def test_without_drivers_a_series_given_only_its_history_is_forecast_horizon_ahe
     frame = daily_panel(days=90)
     data = task.prepare(frame, roles)
     model = task.fit(SeasonalNaive(), data)
-    out = task.predict_frame(model, frame.drop(columns=["promo", "leak"]))
+    out = task.predict_frame(model, frame.drop(columns=["promo", "leak"]), data.schema)
     assert list(out.columns) == ["shop", "day", "forecast"]
     assert len(out) == 3 * 7
     assert out.groupby("shop")["day"].min().eq(frame["day"].max() + pd.Timedelta(days=1)).all()

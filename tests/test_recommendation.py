@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from growthlab import handoff, tracking
+from growthlab import handoff, registry
 from growthlab.errors import UserError
 from growthlab.runner import RunResult, run
 from tests.conftest import (
@@ -28,13 +28,10 @@ NAME = "recommendation-simulated_interactions"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mlruns")
-
-
-@pytest.fixture(scope="module")
-def trained(store: Path) -> RunResult:
-    return run(compose_config(["experiments=recommendation_ease", *SMALL, *store_overrides(store)]))
+def trained(module_store: Path) -> RunResult:
+    return run(
+        compose_config(["experiments=recommendation_ease", *SMALL, *store_overrides(module_store)])
+    )
 
 
 def test_run_logs_metrics_at_k_beside_popularity(trained: RunResult) -> None:
@@ -56,7 +53,7 @@ def test_run_logs_metrics_at_k_beside_popularity(trained: RunResult) -> None:
 
 
 def test_registered_pyfunc_takes_users_and_k(trained: RunResult) -> None:
-    version = tracking.model_version(NAME, alias=handoff.CHALLENGER)
+    version = registry.model_version(NAME, alias=registry.CHALLENGER)
     model = mlflow.pyfunc.load_model(version.uri)
     train = trained.data.parts["train"].X
     user = int(train.customer_id.iloc[0])
@@ -71,28 +68,28 @@ def test_registered_pyfunc_takes_users_and_k(trained: RunResult) -> None:
 
 
 def test_promotion_beats_popularity_and_batch_scores_users(
-    trained: RunResult, store: Path, tmp_path: Path
+    trained: RunResult, module_store: Path, tmp_path: Path
 ) -> None:
-    base = ["experiments=recommendation_ease", *store_overrides(store)]
+    base = ["experiments=recommendation_ease", *store_overrides(module_store)]
     # Coverage needs the training data: its floor is read from the version's test metrics.
     floors = "registry.gate.floors={catalogue_coverage: 0.05}"
     handoff.promote(
         compose_config([*base, "command=promote", "registry.gate.resamples=200", floors])
     )
     assert MlflowClient().get_registered_model(NAME).aliases["champion"] == 1
-    (decision,) = tracking.decisions(NAME)
+    (decision,) = registry.decisions(NAME)
     assert decision["verdict"] == "pass" and "baseline.ndcg_at_10" in decision["metrics"]
     recorded = MlflowClient().get_run(trained.run_id).data.metrics["test_catalogue_coverage"]
     assert decision["metrics"]["floor.catalogue_coverage"] == pytest.approx(recorded, abs=1e-6)
     source, target = tmp_path / "users.csv", tmp_path / "recommendations.csv"
     pd.DataFrame({"customer_id": [1, 2, 3, 10**9], "region": list("abcd")}).to_csv(source)
-    score_file(store, source, target, "experiments=recommendation_ease")
+    score_file(module_store, source, target, "experiments=recommendation_ease")
     scored = pd.read_csv(target)
     assert len(scored) == 4 and {"region", "customer_id", "items"} <= set(scored.columns)
     assert scored["items"].iloc[3] == str(trained.model[-1].popular(10))
 
 
-def test_tuned_run_refits_on_train_and_valid(store: Path) -> None:
+def test_tuned_run_refits_on_train_and_valid(module_store: Path) -> None:
     result = run(
         compose_config(
             [
@@ -101,7 +98,7 @@ def test_tuned_run_refits_on_train_and_valid(store: Path) -> None:
                 "tuner.n_trials=3",
                 "registry.register=false",
                 *SMALL,
-                *store_overrides(store),
+                *store_overrides(module_store),
             ]
         )
     )
@@ -120,11 +117,11 @@ def test_tuned_run_refits_on_train_and_valid(store: Path) -> None:
 @pytest.mark.skipif(
     not (SHARED_DATA / "scotch_brand_usage_long.csv").exists(), reason="../shared/data absent"
 )
-def test_scotch_brands_tuned_and_gated(store: Path) -> None:
+def test_scotch_brands_tuned_and_gated(module_store: Path) -> None:
     overrides = [
         "experiments=recommendation_ease_scotch",
         "tuner.n_trials=4",
-        *store_overrides(store),
+        *store_overrides(module_store),
     ]
     result = run(compose_config(overrides))
     metrics = MlflowClient().get_run(result.run_id).data.metrics
@@ -136,7 +133,7 @@ def test_scotch_brands_tuned_and_gated(store: Path) -> None:
         handoff.promote(compose_config([*overrides, "command=promote"]))
     except UserError as exc:
         assert "did not pass the gate" in str(exc)
-    (decision,) = tracking.decisions("recommendation-scotch_brands")
+    (decision,) = registry.decisions("recommendation-scotch_brands")
     assert "baseline.ndcg_at_5" in decision["metrics"]
 
 
@@ -159,9 +156,9 @@ def test_bad_input_is_one_line_and_no_running_run(case: str, tmp_path: Path) -> 
 
 
 def test_holdout_units_are_test_users(trained: RunResult) -> None:
-    task = mlflow.pyfunc.load_model(trained.model_uri).unwrap_python_model().task
+    task = handoff.task_of(trained.run_id)
     holdout = task.holdout(trained.data)
-    X, y = task.outcomes(holdout)
+    X, y = task.outcomes(holdout, trained.data.schema)
     test = trained.data.parts["test"].X
     assert list(X.columns) == ["customer_id"] and len(X) == test.customer_id.nunique()
     assert y.shape == (len(X), 2) and all(len(p) == 10 for p in y[:, 1])

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 
-from growthlab import handoff, tracking
+from growthlab import handoff, registry
 from growthlab.errors import UserError
+from growthlab.gate import Gate, passed
 from growthlab.paths import ROOT
-from growthlab.registry import Gate, passed
 from growthlab.runner import RunResult, run
 from growthlab.tasks.lead_scoring import LeadScoring
 from tests.conftest import compose_config, store_overrides
@@ -216,7 +216,7 @@ def test_a_task_without_a_baseline_skips_that_check(case: dict[str, np.ndarray])
 
 
 def test_recorded_metrics_read_the_test_tags() -> None:
-    from growthlab.tasks import recorded_metrics
+    from growthlab.registry import recorded_metrics
 
     tags = {"test_roc_auc": "0.81", "test_note": "n/a", "run_id": "abc", "valid_roc_auc": "0.9"}
     assert recorded_metrics(tags) == {"roc_auc": 0.81}
@@ -267,9 +267,9 @@ class Flow:
         self.steps[step] = Step(
             buffer.getvalue(),
             error,
-            tracking.alias_version(NAME, "champion"),
-            tracking.alias_version(NAME, "challenger"),
-            len(tracking.decisions(NAME)),
+            registry.alias_version(NAME, "champion"),
+            registry.alias_version(NAME, "challenger"),
+            len(registry.decisions(NAME)),
         )
         return self.steps[step]
 
@@ -394,7 +394,7 @@ def test_already_champion_changes_nothing(flow: Flow) -> None:
 
 def test_decisions_are_recorded_in_order(flow: Flow) -> None:
     connect(flow.store)
-    records = tracking.decisions(NAME)[:4]
+    records = registry.decisions(NAME)[:4]
     expected = [
         # version, previous, verdict, forced, reason, moved
         ("1", None, "pass", False, "", True),
@@ -420,7 +420,7 @@ def test_history_prints_every_decision_in_order(
 ) -> None:
     handoff.history(config(flow.store, "command=history"))
     lines = capsys.readouterr().out.strip().splitlines()
-    records = tracking.decisions(NAME)
+    records = registry.decisions(NAME)
     assert lines[0].split() == [
         "time",
         "version",
@@ -532,9 +532,9 @@ def test_errors_change_nothing(
 
 def test_refused_promotion_on_the_command_line(flow: Flow) -> None:
     connect(flow.store)
-    assert tracking.alias_version(NAME, "challenger") == "2"
-    assert tracking.alias_version(NAME, "champion") == "1"
-    decisions = len(tracking.decisions(NAME))
+    assert registry.alias_version(NAME, "challenger") == "2"
+    assert registry.alias_version(NAME, "champion") == "1"
+    decisions = len(registry.decisions(NAME))
     done = subprocess.run(
         [sys.executable, "-m", "growthlab", "command=promote", *GATE, f"store={flow.store}"],
         cwd=ROOT,
@@ -550,8 +550,8 @@ def test_refused_promotion_on_the_command_line(flow: Flow) -> None:
     assert "v2 did not pass the gate: @champion stays v1" in errors[0]
     assert "champion" in done.stdout and "FAIL" in done.stdout  # the verdict table is shown
     connect(flow.store)
-    assert tracking.alias_version(NAME, "champion") == "1"
-    assert len(tracking.decisions(NAME)) == decisions + 1  # a refusal is a decision too
+    assert registry.alias_version(NAME, "champion") == "1"
+    assert len(registry.decisions(NAME)) == decisions + 1  # a refusal is a decision too
 
 
 def test_verdict_table_names_the_configured_confidence(flow: Flow) -> None:

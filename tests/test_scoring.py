@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from growthlab import handoff, scoring, tracking
+from growthlab import handoff, registry, scoring
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.runner import run
@@ -46,10 +46,10 @@ def champion(tmp_path_factory: pytest.TempPathFactory) -> Champion:
     )
     connect(store)
     model = mlflow.pyfunc.load_model(f"models:/{NAME}@champion")
-    version = tracking.model_version(NAME, alias="champion")
-    holdout = part_from_frame(tracking.download_frame(version.run_id, handoff.HOLDOUT))
+    version = registry.model_version(NAME, alias="champion")
+    holdout = part_from_frame(registry.download_frame(version.run_id, registry.HOLDOUT))
     reference = model.predict(holdout.X)["score"].to_numpy()
-    return Champion(store, model, tracking.input_schema(model), reference)
+    return Champion(store, model, registry.input_schema(model), reference)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from growthlab import handoff, tracking
+from growthlab import handoff, registry
 from growthlab.data.dataset import Columns
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
@@ -23,12 +23,7 @@ SURVEY = SHARED_DATA / "marketing_income_survey.csv"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mlruns")
-
-
-@pytest.fixture(scope="module")
-def planted_run(store: Path) -> RunResult:
+def planted_run(module_store: Path) -> RunResult:
     overrides = [
         "experiments=segmentation_kmeans",
         "dataset.n_customers=2000",
@@ -37,13 +32,13 @@ def planted_run(store: Path) -> RunResult:
         "model.n_init=2",
         "task.stability_resamples=3",
     ]
-    return run(compose_config([*overrides, *store_overrides(store)]))
+    return run(compose_config([*overrides, *store_overrides(module_store)]))
 
 
 @pytest.fixture(scope="module")
-def log_run(store: Path) -> RunResult:
+def log_run(module_store: Path) -> RunResult:
     overrides = [*LOG, "tuner.n_trials=8", "task.stability_resamples=3"]
-    return run(compose_config([*overrides, *store_overrides(store)]))
+    return run(compose_config([*overrides, *store_overrides(module_store)]))
 
 
 def test_tuning_finds_the_planted_segments(planted_run: RunResult) -> None:
@@ -82,15 +77,17 @@ def test_profile_plots_and_named_segments_are_logged(planted_run: RunResult) -> 
     assert profile["name"].is_unique and not profile["name"].str.startswith("segment ").any()
 
 
-def test_gate_enforces_the_floors_without_a_baseline(planted_run: RunResult, store: Path) -> None:
-    base = ["experiments=segmentation_kmeans", "command=promote", *store_overrides(store)]
+def test_gate_enforces_the_floors_without_a_baseline(
+    planted_run: RunResult, module_store: Path
+) -> None:
+    base = ["experiments=segmentation_kmeans", "command=promote", *store_overrides(module_store)]
     strict = compose_config([*base, "registry.gate.floors={min_segment_share: 0.5}"])
     with pytest.raises(UserError, match="did not pass the gate"):
         handoff.promote(strict)
     name = strict.registry.model_name
     assert "champion" not in MlflowClient().get_registered_model(name).aliases
     handoff.promote(compose_config(base))  # no R, F, M columns: floors only, no baseline
-    checks = tracking.decisions(name)[-1]["metrics"]
+    checks = registry.decisions(name)[-1]["metrics"]
     assert set(checks) == {"floor.stability_ari", "floor.min_segment_share"}
     assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
 
@@ -126,16 +123,18 @@ def test_pyfunc_assigns_segment_id_and_name(log_run: RunResult) -> None:
     assert (names == 1).all()
 
 
-def test_promote_passes_the_gate_against_the_rfm_rules(log_run: RunResult, store: Path) -> None:
-    cfg = compose_config([*LOG, "command=promote", *store_overrides(store)])
-    task = mlflow.pyfunc.load_model(log_run.model_uri).unwrap_python_model().task
+def test_promote_passes_the_gate_against_the_rfm_rules(
+    log_run: RunResult, module_store: Path
+) -> None:
+    cfg = compose_config([*LOG, "command=promote", *store_overrides(module_store)])
+    task = handoff.task_of(log_run.run_id)
     test = log_run.data.parts["test"]
     rules = task.baseline_scores(None, test.X)
     assert rules is not None and len(rules) == len(test.X)
     handoff.promote(cfg)
     name = cfg.registry.model_name
     assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
-    checks = tracking.decisions(name)[-1]["metrics"]
+    checks = registry.decisions(name)[-1]["metrics"]
     assert {
         "floor.stability_ari",
         "floor.min_segment_share",
@@ -143,23 +142,23 @@ def test_promote_passes_the_gate_against_the_rfm_rules(log_run: RunResult, store
     } <= set(checks)
 
 
-def test_batch_score_a_customer_csv(log_run: RunResult, store: Path, tmp_path: Path) -> None:
+def test_batch_score_a_customer_csv(log_run: RunResult, module_store: Path, tmp_path: Path) -> None:
     test = log_run.data.parts["test"].X
     source, target = tmp_path / "customers.csv", tmp_path / "segments.csv"
     test.assign(customer_id=np.arange(len(test))).to_csv(source, index=False)
-    score_file(store, source, target, *LOG, "registry.alias=champion")
+    score_file(module_store, source, target, *LOG, "registry.alias=champion")
     scored = pd.read_csv(target)
     assert list(scored.columns) == ["customer_id", "segment", "segment_name", "model_version"]
     assert len(scored) == len(test)
     np.testing.assert_array_equal(scored["segment"], log_run.model.predict(test))
 
 
-def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path) -> None:
+def test_score_a_log_at_a_cutoff(log_run: RunResult, module_store: Path, tmp_path: Path) -> None:
     log = MarketingSimulator(5).transactions(800, start="2023-01-01", days=900)
     source, target = tmp_path / "log.csv", tmp_path / "segments.csv"
     log.to_csv(source, index=False)
     score_file(
-        store,
+        module_store,
         source,
         target,
         *LOG,
@@ -171,21 +170,25 @@ def test_score_a_log_at_a_cutoff(log_run: RunResult, store: Path, tmp_path: Path
     assert set(scored.customer_id) == set(log[log.timestamp < "2025-03-01"].customer_id)
 
 
-def test_the_rfm_rules_as_challenger_lose_to_the_champion(log_run: RunResult, store: Path) -> None:
+def test_the_rfm_rules_as_challenger_lose_to_the_champion(
+    log_run: RunResult, module_store: Path
+) -> None:
     rules = ["experiments=segmentation_rfm_rules", "dataset.n_customers=2500"]
-    result = run(compose_config([*rules, "task.stability_resamples=2", *store_overrides(store)]))
+    result = run(
+        compose_config([*rules, "task.stability_resamples=2", *store_overrides(module_store)])
+    )
     assert result.metrics["test_n_segments"] > 5  # the named RFM segments, some of them small
-    cfg = compose_config([*rules, "command=promote", *store_overrides(store)])
+    cfg = compose_config([*rules, "command=promote", *store_overrides(module_store)])
     with pytest.raises(UserError, match="did not pass the gate"):
         handoff.promote(cfg)
     name = cfg.registry.model_name
     assert MlflowClient().get_registered_model(name).aliases["champion"] == 1
-    checks = tracking.decisions(name)[-1]["metrics"]
+    checks = registry.decisions(name)[-1]["metrics"]
     assert "champion.calinski_harabasz" in checks
 
 
 @pytest.mark.skipif(not SURVEY.exists(), reason="../shared/data is not checked out")
-def test_survey_table_with_blank_answers(store: Path, tmp_path: Path) -> None:
+def test_survey_table_with_blank_answers(module_store: Path, tmp_path: Path) -> None:
     result = run(
         compose_config(
             [
@@ -193,7 +196,7 @@ def test_survey_table_with_blank_answers(store: Path, tmp_path: Path) -> None:
                 "tuner.n_trials=3",
                 "task.stability_resamples=2",
                 "model.n_init=2",
-                *store_overrides(store),
+                *store_overrides(module_store),
             ]
         )
     )
@@ -210,11 +213,11 @@ def test_survey_table_with_blank_answers(store: Path, tmp_path: Path) -> None:
     # No R, F, M answers, so no baseline: the floors alone decide. Three trials may pick an
     # unstable k, so only the holdout's floor is asked for here.
     floors = "registry.gate.floors={min_segment_share: 0.05}"
-    cfg = compose_config([*promote, floors, *store_overrides(store)])
+    cfg = compose_config([*promote, floors, *store_overrides(module_store)])
     handoff.promote(cfg)
     source, target = tmp_path / "answers.csv", tmp_path / "segments.csv"
     X.head(300).to_csv(source, index=False)  # blanks stay blank in the CSV
-    score_file(store, source, target, *promote[:1])
+    score_file(module_store, source, target, *promote[:1])
     scored = pd.read_csv(target)
     np.testing.assert_array_equal(scored["segment"], result.model.predict(X.head(300)))
     assert MlflowClient().get_registered_model(cfg.registry.model_name).aliases["champion"] == 1

@@ -320,10 +320,10 @@ def test_text_dates_are_a_user_error() -> None:
 
 def test_log_to_score_refuses_a_table_model_and_a_log_without_its_columns() -> None:
     from growthlab.data.dataset import Columns
-    from growthlab.data.snapshots import log_to_score
+    from growthlab.data.snapshots import log_roles, log_to_score
 
     log = pd.DataFrame({"customer": [1], "at": ["2024-03-01"], "spend": [9.5]})
-    roles = Columns(id="customer", time="at", amount="spend")
+    roles = log_roles(Columns(id="customer", time="at", amount="spend"))
     with pytest.raises(UserError, match="trained on a customer table.*leave CUTOFF unset"):
         log_to_score(log, None, "churn model")
     with pytest.raises(UserError, match="lacks column 'spend'"):

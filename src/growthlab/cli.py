@@ -20,18 +20,22 @@ OmegaConf.register_new_resolver("growthlab_root", lambda: str(ROOT), replace=Tru
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
-    from growthlab import handoff, runner
+    from growthlab import handoff, runner, worker
 
     commands = {
         "train": runner.run,
+        "tune-worker": worker.work,
         "promote": handoff.promote,
         "history": handoff.history,
         "score": handoff.score,
     }
+    # tuner.role=worker on a training command is the older spelling of command=tune-worker
+    worker_role = cfg.command == "train" and cfg.tuner.get("role") == "worker"
+    command = "tune-worker" if worker_role else cfg.command
     try:
-        if cfg.command not in commands:
-            raise UserError(f"command={cfg.command!r} is unknown; use one of {', '.join(commands)}")
-        commands[cfg.command](cfg)
+        if command not in commands:
+            raise UserError(f"command={command!r} is unknown; use one of {', '.join(commands)}")
+        commands[command](cfg)
     except UserError as exc:
         fail(str(exc))
 

@@ -15,15 +15,13 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from growthlab import registry, scoring
+from growthlab import gate as gates
+from growthlab import scoring
 from growthlab.build import build
 from growthlab.errors import UserError
-from growthlab.tasks import recorded_metrics
+from growthlab.tasks import Task
 
 log = logging.getLogger(__name__)
-
-HOLDOUT = "holdout/test.parquet"
-CHAMPION, CHALLENGER = "champion", "challenger"
 
 
 def promote(cfg: DictConfig) -> None:
@@ -32,44 +30,45 @@ def promote(cfg: DictConfig) -> None:
     if reg.force and not reg.reason:
         raise UserError('FORCE needs a reason: add REASON="..." (it is kept in the history)')
     gate = build(reg.gate, "registry.gate")
-    tracking = _connect(cfg)
+    registry = _connect(cfg)
     name = reg.model_name
-    candidate = tracking.model_version(
-        name, version=reg.version, alias=None if reg.version is not None else CHALLENGER
+    candidate = registry.model_version(
+        name, version=reg.version, alias=None if reg.version is not None else registry.CHALLENGER
     )
     if candidate.run_status != "FINISHED":
         raise UserError(
             f"version {candidate.version} of {name!r} comes from a run that is "
             f"{candidate.run_status}; only versions of finished runs can be promoted"
         )
-    current = tracking.alias_version(name, CHAMPION)
+    current = registry.alias_version(name, registry.CHAMPION)
     if current == candidate.version:
         raise UserError(f"version {current} is already the champion of {name!r}")
-    model = tracking.load_model(candidate.uri)
-    task = model.unwrap_python_model().task
-    X, y = task.outcomes(tracking.download_frame(candidate.run_id, HOLDOUT))
+    model = registry.load_model(candidate.uri)
+    task = task_of(candidate.run_id)
+    holdout = registry.download_frame(candidate.run_id, registry.HOLDOUT)
+    X, y = task.outcomes(holdout, registry.schema(model))
     challenger_scores = _scores(model, task.output_column, X)
     champion_scores, champion_error = None, None
     if current is not None:
         try:
-            champion = tracking.load_model(f"models:/{name}/{current}")
+            champion = registry.load_model(f"models:/{name}/{current}")
             champion_scores = _scores(champion, task.output_column, X)
         except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
             champion_error = str(exc).strip().splitlines()[0][:200]
     checks = gate.judge(
         task, y, challenger_scores, champion_scores, champion_error, X,
-        recorded_metrics(candidate.tags),
+        registry.recorded_metrics(candidate.tags),
     )  # fmt: skip
-    verdict = registry.passed(checks)
+    verdict = gates.passed(checks)
     moved = verdict or bool(reg.force)
     print(
         f"\n{name}: challenger v{candidate.version} vs champion "
         f"{'v' + current if current else '(none yet)'} on {len(y)} holdout units\n"
     )
-    print(registry.verdict_table(checks, gate.confidence))
+    print(gates.verdict_table(checks, gate.confidence))
     if moved:  # the alias first: the history must never show a move that did not happen
-        tracking.set_alias(name, CHAMPION, candidate.version)
-    tracking.record_decision(
+        registry.set_alias(name, registry.CHAMPION, candidate.version)
+    registry.record_decision(
         name,
         {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -93,10 +92,10 @@ def promote(cfg: DictConfig) -> None:
 
 def history(cfg: DictConfig) -> None:
     """Every promotion decision on the model, oldest first."""
-    tracking = _connect(cfg)
+    registry = _connect(cfg)
     name = cfg.registry.model_name
-    tracking.require_model(name)
-    records = tracking.decisions(name)
+    registry.require_model(name)
+    records = registry.decisions(name)
     if not records:
         print(f"{name}: no promotion decisions yet (make promote MODEL={name})")
         return
@@ -125,21 +124,21 @@ def score(cfg: DictConfig) -> None:
         raise UserError(
             "give the file to score and where to write: INPUT=leads.csv OUTPUT=scores.csv"
         )
-    tracking = _connect(cfg)
-    version = tracking.model_version(reg.model_name, alias=reg.alias)
-    model = tracking.load_model(version.uri)
-    task = model.unwrap_python_model().task
+    registry = _connect(cfg)
+    version = registry.model_version(reg.model_name, alias=reg.alias)
+    model = registry.load_model(version.uri)
+    task, schema = task_of(version.run_id), registry.schema(model)
     reference = None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
-        X, _ = task.outcomes(tracking.download_frame(version.run_id, HOLDOUT))
+        X, _ = task.outcomes(registry.download_frame(version.run_id, registry.HOLDOUT), schema)
         reference = _scores(model, task.score_column, X)
     source = Path(reg.scoring.input).expanduser()
     with tempfile.TemporaryDirectory() as folder:
         if reg.scoring.cutoff:
-            source = _table_from_log(task, source, str(reg.scoring.cutoff), Path(folder))
+            source = _table_from_log(task, schema, source, str(reg.scoring.cutoff), Path(folder))
         summary = scoring.score_file(
             model.predict,
-            tracking.input_schema(model),
+            registry.input_schema(model),
             source,
             Path(reg.scoring.output).expanduser(),
             reference,
@@ -155,11 +154,13 @@ def score(cfg: DictConfig) -> None:
     )
 
 
-def _table_from_log(task: Any, log_file: Path, cutoff: str, folder: Path) -> Path:
+def _table_from_log(
+    task: Task, schema: dict[str, Any], log_file: Path, cutoff: str, folder: Path
+) -> Path:
     """A churn model scores customers, not events: build their snapshot at the cutoff first."""
-    if not hasattr(task, "table_from_log"):
+    if not task.scores_logs:
         raise UserError(f"a {task.name} model scores rows as they are: leave CUTOFF unset")
-    table = task.table_from_log(scoring.read_table(log_file), cutoff)
+    table = task.table_from_log(scoring.read_table(log_file), cutoff, schema)
     path = folder / "customers_at_cutoff.parquet"
     table.to_parquet(path, index=False)
     return path
@@ -170,8 +171,15 @@ def _scores(model: Any, column: str, X: Any) -> np.ndarray:
     return model.predict(X)[column].to_numpy()
 
 
+def task_of(run_id: str) -> Task:
+    """The task of the run that trained a version, rebuilt from that run's own config."""
+    from growthlab import registry
+
+    return build(registry.run_config(run_id).task, "task")
+
+
 def _connect(cfg: DictConfig) -> Any:
-    from growthlab import tracking  # mlflow is slow to import: only for these commands
+    from growthlab import registry  # mlflow is slow to import: only for these commands
 
     build(cfg.tracking, "tracking").connect()
-    return tracking
+    return registry

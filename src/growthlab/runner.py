@@ -1,32 +1,70 @@
-"""run(cfg): load -> prepare -> [tune] -> fit -> evaluate -> log. The only reader of the config."""
+"""run(cfg): build -> load and prepare -> [study] -> final fit -> evaluate -> log -> register.
+
+The only reader of the config for training: each step below is named, and takes and returns
+plain objects (a task, a dataset, a tracker, a tuner, a model spec), never `cfg`.
+"""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
-import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from growthlab import handoff, search_space, tuning
+from growthlab import search_space
 from growthlab.build import build
-from growthlab.errors import UserError
-from growthlab.models import tabular_pipeline
+from growthlab.data.dataset import Dataset
+from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
+from growthlab.objective import Objective
 from growthlab.paths import ROOT
-from growthlab.processes import interrupted
-from growthlab.tasks import Prepared
+from growthlab.tasks import Prepared, Task
+
+if TYPE_CHECKING:  # mlflow (behind tracking) is imported only once the data is good
+    from growthlab.tracking import Tracker
+    from growthlab.tuning import Tuner
 
 log = logging.getLogger(__name__)
+
+REFIT_SPLITS = ("test",)  # after tuning, valid is in training: only the test judges the refit
+
+
+@dataclass
+class Parts:
+    """Everything a run is made of, built from the config before any data is read."""
+
+    dataset: Dataset
+    task: Task
+    tracker: Tracker
+    tuner: Tuner
+    models: ModelSpec
+    space: list[search_space.Param]
+    metric: str = ""  # what the study optimises (`valid_<name>`) and its direction
+    direction: str = "maximize"
+
+
+@dataclass
+class Loaded:
+    """The prepared splits and what identifies the data they came from."""
+
+    data: Prepared
+    rows: int
+    digest: str
+
+
+@dataclass
+class Tuned:
+    """What a study found: the best params and the figures, counts and tables to log."""
+
+    params: dict[str, Any]
+    metrics: dict[str, float]
 
 
 @dataclass
@@ -40,102 +78,151 @@ class RunResult:
     data: Prepared
 
 
-def run(cfg: DictConfig) -> RunResult | None:
-    """Tune (when a tuner is chosen), train and evaluate one model as the config says; log it all.
-
-    Returns None in a tuning worker, which only runs trials for a study another process owns.
-    """
-    # Build everything first: a bad config fails here, before any data is read or run started.
-    dataset = build(cfg.dataset, "dataset")
-    task = build(cfg.task, "task")
-    tracker = build(cfg.tracking, "tracking")
-    tuner = build(cfg.tuner, "tuner")
-    make_model(cfg)
-    if tuner.enabled:
-        space = search_space.parse_space(
-            cfg.get("search_space") or {}, lambda key: has_key(cfg, key)
-        )
-        metric, direction = tuner.objective(task.metric_names(), task.objective, task.minimized)
-        cfg = share_cores(cfg, tuner.n_workers)
-
-    started = time.perf_counter()
-    frame = dataset.load()
-    data = task.prepare(frame, dataset.columns)
-    log.info("loaded %s: %d rows in %.1fs", dataset.name, len(frame), time.perf_counter() - started)
-
-    from growthlab import tracking  # mlflow costs ~3 s to import: only once the data is good
-
-    def evaluate(params: dict[str, Any], report: Any) -> dict[str, float]:
-        """One tuning trial: the plain run's fit and score, with the trial's params."""
-        trial_cfg = with_params(cfg, params)
-        with estimator_errors():
-            metrics = task.validate(lambda: make_model(trial_cfg), data, report)
-        return {f"valid_{k}": v for k, v in metrics.items()}
-
-    def child_run(parent_id: str) -> tuning.ChildRun:
-        return lambda name, tags: tracker.run(name, tags, parent_run_id=parent_id)
-
-    if tuner.enabled and tuner.role == "worker":
-        tracker.connect()
-        study = tuner.study(direction)
-        parent = study.user_attrs.get(tuning.PARENT_ATTR, "")
-        tuner.optimize(study, space, evaluate, metric, child_run(parent))
-        return None
+def run(cfg: DictConfig) -> RunResult:
+    """Tune (when a tuner is chosen), train and evaluate one model as configured; log it all."""
+    parts = build_parts(cfg)
+    loaded = load(parts.dataset, parts.task)
+    from growthlab import registry, tracking  # mlflow costs ~3 s to import: once data is good
 
     run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
-    tags = {
-        "growthlab.task": task.name,
-        "growthlab.dataset": dataset.name,
-        "data_digest": frame_digest(frame),
-        "config_hash": config_hash(cfg),
-        "git_commit": tracking.git_commit(ROOT),
-        **{f"version.{k}": v for k, v in tracking.versions().items()},
-    }
-    with tracker.run(run_name, tags) as logged:
+    tags = run_tags(parts, loaded, config_hash(cfg), tracking.git_commit(ROOT))
+    tags.update({f"version.{k}": v for k, v in tracking.versions().items()})
+    with parts.tracker.run(run_name, tags) as logged:
         logged.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
-        logged.params({**flatten(OmegaConf.to_container(cfg, resolve=True)), **prefixed(data.info)})
-        splits: tuple[str, ...] = ("valid", "test")
-        tuned: dict[str, float] = {}
-        if tuner.enabled:
-            study = tuner.study(direction)
-            study.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
-            tuner.start_from(study, space, {p.key: OmegaConf.select(cfg, p.key) for p in space})
-            with tempfile.TemporaryDirectory() as folder:
-                workers = tuner.spawn_workers(worker_config(cfg), Path(folder))
-                tuner.wait_for_workers(study, workers)
-                tuner.optimize(study, space, evaluate, metric, child_run(logged.run_id))
-                wait(workers)
-            best = tuning.summary(study)
-            logged.params({f"best.{k}": v for k, v in best["params"].items()})
-            tuned = {f"best_{metric}": best["value"], **best["counts"]}
-            logged.figures(dict(tuning.figures(study)))
-            logged.tables({"trials": study.trials_dataframe()})
+        logged.params({**flatten(OmegaConf.to_container(cfg, resolve=True)), **prefixed(loaded)})
+        data, models, splits, tuned = loaded.data, parts.models, ("valid", "test"), None
+        if parts.tuner.enabled:
+            tuned = study(parts, data, logged, worker_config(cfg))
             # The final model: best params, refitted on train + valid, judged once on test.
-            cfg = with_params(cfg, best["params"])
-            data, splits = data.with_valid_in_train(), ("test",)
+            models, data = models.with_params(tuned.params), data.with_valid_in_train()
+            splits = REFIT_SPLITS
             logged.params({"data.refit_on": "train+valid"})
-        started = time.perf_counter()
-        model = fit(task, make_model(cfg), data)
-        fit_seconds = time.perf_counter() - started
-        log.info("fitted %s in %.1fs", run_name, fit_seconds)
-        evaluation = task.evaluate(model, data, splits)
-        metrics = {**evaluation.metrics, **tuned, "fit_seconds": fit_seconds}
+        model, seconds = final_fit(parts.task, models, data, run_name)
+        metrics = evaluate_and_log(parts.task, model, data, splits, logged)
+        metrics.update({**(tuned.metrics if tuned else {}), "fit_seconds": seconds})
         logged.metrics(metrics)
-        logged.figures(evaluation.figures)
-        logged.tables(evaluation.tables)
-        model_uri = logged.model(task, model, task.input_example(data))
-        # The holdout travels with the model: a promotion re-scores the champion on these rows.
-        logged.frame(task.holdout(data), handoff.HOLDOUT)
+        model_uri = log_model(parts.task, model, data, logged)
         if cfg.registry.register:
-            version = tracking.register(
+            version = registry.register(
                 model_uri,
                 cfg.registry.model_name,
                 {**registration_tags(tags, metrics), "run_id": logged.run_id},
-                handoff.CHALLENGER,
+                registry.CHALLENGER,
             )
             log.info("registered %s v%s as @challenger", cfg.registry.model_name, version)
-    report(metrics, task.headline, model_uri, tracker.uri)
+    report(metrics, parts.task.headline, model_uri, parts.tracker.uri)
     return RunResult(logged.run_id, model_uri, metrics, model, data)
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+
+def build_parts(cfg: DictConfig) -> Parts:
+    """Every object the run needs: a bad config fails here, before any data is read."""
+    task: Task = build(cfg.task, "task")
+    tuner: Tuner = build(cfg.tuner, "tuner")
+    models = model_spec(cfg)
+    models.build()  # an unknown or misconfigured estimator fails now, not after loading
+    parts = Parts(
+        build(cfg.dataset, "dataset"), task, build(cfg.tracking, "tracking"), tuner, models, []
+    )
+    if tuner.enabled:
+        parts.space = search_space.parse_space(cfg.get("search_space") or {}, models.has)
+        parts.metric, parts.direction = tuner.objective(
+            task.metric_names(), task.objective, task.minimized
+        )
+        parts.models = models.sharing_cores(tuner.n_workers)
+    return parts
+
+
+def model_spec(cfg: DictConfig) -> ModelSpec:
+    """The `preprocessing` and `model` nodes, resolved (they may name dataset or task keys)."""
+    return ModelSpec(
+        OmegaConf.create({k: OmegaConf.to_container(cfg[k], resolve=True) for k in GROUPS})
+    )
+
+
+def load(dataset: Dataset, task: Task) -> Loaded:
+    """Read the data and let the task check and split it; the raw frame is not kept."""
+    started = time.perf_counter()
+    frame = dataset.load()
+    data = task.prepare(frame, dataset.columns)
+    loaded = Loaded(data, len(frame), frame_digest(frame))
+    log.info("loaded %s: %d rows in %.1fs", dataset.name, len(frame), time.perf_counter() - started)
+    return loaded
+
+
+def study(parts: Parts, data: Prepared, logged: Any, worker_yaml: str) -> Tuned:
+    """An Optuna study on the validation metric; trials are child runs of `logged`."""
+    from growthlab import study_report, tuning
+
+    tuner, objective = parts.tuner, Objective(parts.task, data, parts.models)
+    found = tuner.study(parts.direction)
+    found.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
+    start = {p.key: parts.models.value(p.key) for p in parts.space}
+    tuner.start_from(found, parts.space, start)
+    with tempfile.TemporaryDirectory() as folder:
+        workers = tuner.spawn_workers(worker_yaml, Path(folder))
+        tuner.wait_for_workers(found, workers)
+        tuner.optimize(
+            found, parts.space, objective, parts.metric, child_runs(parts, logged.run_id)
+        )
+        wait(workers)
+    best = study_report.summary(found)
+    logged.params({f"best.{k}": v for k, v in best["params"].items()})
+    logged.figures(dict(study_report.figures(found)))
+    logged.tables({"trials": found.trials_dataframe()})
+    return Tuned(best["params"], {f"best_{parts.metric}": best["value"], **best["counts"]})
+
+
+def child_runs(parts: Parts, parent_id: str) -> Any:
+    """How a trial opens its child run under the study's parent run."""
+    return lambda name, tags: parts.tracker.run(name, tags, parent_run_id=parent_id)
+
+
+def final_fit(task: Task, models: ModelSpec, data: Prepared, name: str) -> tuple[Any, float]:
+    """The model handed on, fitted on the training split; and how long that took."""
+    started = time.perf_counter()
+    with estimator_errors():
+        model = task.fit(models.build(), data)
+    seconds = time.perf_counter() - started
+    log.info("fitted %s in %.1fs", name, seconds)
+    return model, seconds
+
+
+def evaluate_and_log(
+    task: Task, model: Any, data: Prepared, splits: Sequence[str], logged: Any
+) -> dict[str, float]:
+    """The task's metrics per split; its figures and tables go to the run."""
+    evaluation = task.evaluate(model, data, splits)
+    logged.figures(evaluation.figures)
+    logged.tables(evaluation.tables)
+    return dict(evaluation.metrics)
+
+
+def log_model(task: Task, model: Any, data: Prepared, logged: Any) -> str:
+    """The served model (pipeline, schema, output adapter) and the holdout it is judged on."""
+    from growthlab import registry
+
+    uri = logged.model(
+        model, data.schema, task.output, task.input_example(data), task.predict_params
+    )
+    # The holdout travels with the model: a promotion re-scores the champion on these rows.
+    logged.frame(task.holdout(data), registry.HOLDOUT)
+    return uri
+
+
+# --- what is logged ------------------------------------------------------------------------------
+
+
+def run_tags(parts: Parts, loaded: Loaded, config: str, commit: str) -> dict[str, str]:
+    return {
+        "growthlab.task": parts.task.name,
+        "growthlab.dataset": parts.dataset.name,
+        "data_digest": loaded.digest,
+        "config_hash": config,
+        "git_commit": commit,
+    }
 
 
 def registration_tags(run_tags: Mapping[str, str], metrics: Mapping[str, float]) -> dict[str, Any]:
@@ -146,55 +233,9 @@ def registration_tags(run_tags: Mapping[str, str], metrics: Mapping[str, float])
     return tags
 
 
-def make_model(cfg: DictConfig) -> Any:
-    """The configured estimator behind its preprocessing, as one scikit-learn pipeline."""
-    return tabular_pipeline(build(cfg.preprocessing, "preprocessing"), build(cfg.model, "model"))
-
-
-def fit(task: Any, model: Any, data: Prepared) -> Any:
-    with estimator_errors():
-        return task.fit(model, data)
-
-
-@contextmanager
-def estimator_errors() -> Iterator[None]:
-    """An estimator's complaint about its parameters, said in one line."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        if interrupted.is_set():  # the library swallowed our KeyboardInterrupt: re-raise it
-            raise KeyboardInterrupt from exc
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"the model failed to fit: {first}; check the model.* settings") from exc
-
-
-_ABSENT = object()
-
-
-def has_key(cfg: DictConfig, key: str) -> bool:
-    return OmegaConf.select(cfg, key, default=_ABSENT) is not _ABSENT
-
-
-def with_params(cfg: DictConfig, params: Mapping[str, Any]) -> DictConfig:
-    """A copy of the config with dotted keys set (a trial's or the best params)."""
-    changed = copy.deepcopy(cfg)
-    for key, value in params.items():
-        OmegaConf.update(changed, key, value, merge=False)
-    return changed
-
-
-def share_cores(cfg: DictConfig, n_workers: int) -> DictConfig:
-    """Give each tuning worker its share of the cores: oversubscribed OpenMP crawls."""
-    if n_workers == 1:
-        return cfg
-    share = max(1, (os.cpu_count() or 1) // n_workers)
-    keys = [k for k in flatten(OmegaConf.to_container(cfg.model), "model.") if k.endswith("n_jobs")]
-    return with_params(cfg, dict.fromkeys(keys, share))
-
-
 def worker_config(cfg: DictConfig) -> str:
-    """The resolved config a spawned worker runs with."""
-    worker = with_params(cfg, {"tuner.role": "worker", "tuner.progress": False})
+    """The resolved config a spawned tuning worker runs with."""
+    worker = OmegaConf.merge(cfg, {"tuner": {"role": "worker", "progress": False}})
     return OmegaConf.to_yaml(worker, resolve=True)
 
 
@@ -216,8 +257,8 @@ def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def prefixed(info: Mapping[str, Any]) -> dict[str, Any]:
-    return {f"data.{k}": v for k, v in info.items()}
+def prefixed(loaded: Loaded) -> dict[str, Any]:
+    return {f"data.{k}": v for k, v in loaded.data.info.items()}
 
 
 def frame_digest(frame: pd.DataFrame) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -13,7 +12,6 @@ import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -160,17 +158,27 @@ class RunLog:
         for name, table in tables.items():
             self.client.log_text(self.run_id, table.to_csv(index=False), f"tables/{name}.csv")
 
-    def model(self, task: Any, estimator: Any, example: pd.DataFrame) -> str:
-        """Log a pyfunc that takes raw input columns; return its models:/ URI."""
-        predictor = FramePredictor(task, estimator)
-        # Inference-time parameters (a recommender's k), with their defaults, for REST callers.
-        params = dict(task.predict_params or {}) or None
+    def model(
+        self,
+        estimator: Any,
+        schema: Mapping[str, Any],
+        output: str,
+        example: pd.DataFrame,
+        params: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Log a pyfunc that takes raw input columns; return its models:/ URI.
+
+        `params`: inference-time options with their defaults (a recommender's k), for REST.
+        """
+        predictor = FramePredictor(estimator, dict(schema), output)
         with warnings.catch_warnings():
             # Integer columns here are ids and segment numbers, never blank: MLflow's hint that
             # integers cannot hold missing values is noise (counts are already doubles).
             warnings.filterwarnings("ignore", "Hint: Inferred schema contains integer")
-            signature = infer_signature(example, predictor.predict(None, example), params=params)
-        with _quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
+            signature = infer_signature(
+                example, predictor.predict(None, example), params=dict(params or {}) or None
+            )
+        with quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
             info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=predictor,
@@ -182,18 +190,36 @@ class RunLog:
 
 
 class FramePredictor(mlflow.pyfunc.PythonModel):
-    """A fitted pipeline and the task that says what its output looks like."""
+    """A fitted pipeline, what its task learned (plain values) and its output adapter's name.
 
-    def __init__(self, task: Any, estimator: Any) -> None:
-        self.task = task
+    Never the task object: a model in the registry must outlive refactors of task classes.
+    """
+
+    def __init__(self, estimator: Any, schema: dict[str, Any], output: str) -> None:
         self.estimator = estimator
+        self.schema = schema
+        self.output = output
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models registered before growthlab 0.2 pickled the whole task: they cannot be read
+        # without it. Say how to re-register them instead of failing deep inside a task class.
+        if "task" in state and "schema" not in state:
+            raise UserError(
+                "this model was registered by growthlab < 0.2, which kept the task object inside "
+                "it; re-register it by training again (README: Upgrading)"
+            )
+        self.__dict__.update(state)
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
-        return self.task.predict_frame(self.estimator, model_input, **(params or {}))
+        from growthlab import outputs
+
+        return outputs.predict(
+            self.output, self.estimator, model_input, self.schema, **(params or {})
+        )
 
 
 @contextmanager
-def _quiet(logger: str) -> Iterator[None]:
+def quiet(logger: str) -> Iterator[None]:
     target = logging.getLogger(logger)
     level = target.level
     target.setLevel(logging.ERROR)
@@ -257,123 +283,3 @@ def git_commit(cwd: Path | None = None) -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")
-
-
-# --- the model registry: versions, aliases, decisions ------------------------------------------
-
-DECISION_TAG = "growthlab.decision."
-
-
-@dataclass
-class Version:
-    """A registered model version and the run that produced it."""
-
-    name: str
-    version: str
-    run_id: str
-    run_status: str
-    tags: dict[str, str]
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
-
-
-def register(model_uri: str, name: str, tags: Mapping[str, Any], alias: str) -> str:
-    """A new version of `name` with tags and an alias, or nothing at all if any step fails."""
-    client = MlflowClient()
-    with _quiet("mlflow.tracking._model_registry.fluent"):
-        version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in tags.items()})
-    try:
-        client.set_registered_model_alias(name, alias, version.version)
-    except BaseException:
-        client.delete_model_version(name, version.version)  # no half-registered version
-        raise
-    return str(version.version)
-
-
-def model_version(name: str, version: str | None = None, alias: str | None = None) -> Version:
-    """Look a version up by number or alias; a missing model, version or alias is a UserError."""
-    client = MlflowClient()
-    require_model(name)
-    try:
-        found = (
-            client.get_model_version(name, str(version))
-            if version is not None
-            else client.get_model_version_by_alias(name, alias)
-        )
-    except mlflow.exceptions.MlflowException:
-        what = f"version {version}" if version is not None else f"alias @{alias}"
-        aliases = client.get_registered_model(name).aliases
-        raise UserError(
-            f"model {name!r} has no {what} (aliases: "
-            f"{', '.join(f'@{a}=v{v}' for a, v in aliases.items()) or 'none'})"
-        ) from None
-    status = client.get_run(found.run_id).info.status if found.run_id else "UNKNOWN"
-    return Version(name, str(found.version), found.run_id or "", status, dict(found.tags))
-
-
-def require_model(name: str) -> None:
-    """A UserError naming the known models when `name` is not registered."""
-    client = MlflowClient()
-    try:
-        client.get_registered_model(name)
-    except mlflow.exceptions.MlflowException:
-        known = [m.name for m in client.search_registered_models(max_results=50)]
-        raise UserError(
-            f"no registered model {name!r}; known models: {', '.join(known) or 'none yet'}"
-        ) from None
-
-
-def alias_version(name: str, alias: str) -> str | None:
-    """The version an alias points to, or None."""
-    return {k: str(v) for k, v in MlflowClient().get_registered_model(name).aliases.items()}.get(
-        alias
-    )
-
-
-def set_alias(name: str, alias: str, version: str) -> None:
-    MlflowClient().set_registered_model_alias(name, alias, version)
-
-
-def record_decision(name: str, decision: Mapping[str, Any]) -> None:
-    """Append a promotion decision to the registered model (MLflow keeps no alias history)."""
-    stamp = f"{time.time_ns() // 1000:017d}"
-    text = json.dumps(decision, default=str, separators=(",", ":"))
-    MlflowClient().set_registered_model_tag(name, DECISION_TAG + stamp, text)
-
-
-def decisions(name: str) -> list[dict[str, Any]]:
-    """Every recorded decision, oldest first."""
-    tags = MlflowClient().get_registered_model(name).tags
-    return [json.loads(tags[k]) for k in sorted(tags) if k.startswith(DECISION_TAG)]
-
-
-def load_model(uri: str) -> Any:
-    """A pyfunc model from the registry or a run."""
-    return mlflow.pyfunc.load_model(uri)
-
-
-def input_schema(model: Any) -> dict[str, str]:
-    """Column name -> MLflow type name, from the model's signature."""
-    schema = model.metadata.get_input_schema()
-    return (
-        {spec.name: getattr(spec.type, "name", str(spec.type)) for spec in schema.inputs}
-        if schema
-        else {}
-    )
-
-
-def download_frame(run_id: str, path: str) -> pd.DataFrame:
-    """A Parquet table logged by a run."""
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=path, dst_path=folder
-            )
-        except (mlflow.exceptions.MlflowException, OSError):
-            raise UserError(
-                f"run {run_id} has no {path}; it was logged before growthlab kept holdouts: "
-                "retrain it to promote or score it"
-            ) from None
-        return pd.read_parquet(local)

@@ -1,21 +1,43 @@
-"""`python -m growthlab.worker CONFIG.yaml`: a tuning worker the runner starts beside itself.
+"""A tuning worker: runs trials of a study another process owns, then exits.
 
-It runs trials of the study named in the (already resolved) config until the study's budget
-is spent; the process that started it logs the parent run and refits the best model.
+Two ways in: `make tune-worker` (the command `tune-worker`, from any shell or machine that
+reaches the study's storage) and `python -m growthlab.worker CONFIG.yaml`, which the runner
+spawns beside itself with its resolved config. The process that owns the study logs the
+parent run and refits the best model; a worker only adds trials until the budget is spent.
 """
+
+from __future__ import annotations
 
 import logging
 import sys
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
-from growthlab.cli import fail
 from growthlab.errors import UserError
-from growthlab.runner import run
+from growthlab.objective import Objective
+from growthlab.runner import build_parts, child_runs, load
+
+
+def work(cfg: DictConfig) -> None:
+    """Join the configured study and run its trials (same data, task and search space)."""
+    parts = build_parts(OmegaConf.merge(cfg, {"tuner": {"role": "worker"}}))
+    if not parts.tuner.enabled:
+        raise UserError("a tuning worker needs a tuner: add tuner=tpe (make tune-worker does)")
+    loaded = load(parts.dataset, parts.task)
+    from growthlab import tuning  # optuna, only once the data is good
+
+    parts.tracker.connect()
+    study = parts.tuner.study(parts.direction)
+    parent = study.user_attrs.get(tuning.PARENT_ATTR, "")
+    objective = Objective(parts.task, loaded.data, parts.models)
+    parts.tuner.optimize(study, parts.space, objective, parts.metric, child_runs(parts, parent))
+
 
 if __name__ == "__main__":
+    from growthlab.cli import fail
+
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
     try:
-        run(OmegaConf.load(sys.argv[1]))
+        work(OmegaConf.load(sys.argv[1]))
     except UserError as exc:
         fail(str(exc))

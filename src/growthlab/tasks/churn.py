@@ -9,6 +9,7 @@ the out-of-time test, the one before it the validation split.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from growthlab.data.snapshots import (
     CUTOFF,
     LABEL,
     build_snapshots,
+    log_roles,
     log_to_score,
     snapshot_cutoffs,
 )
@@ -27,13 +29,14 @@ from growthlab.errors import UserError
 from growthlab.metrics.retention import best_contact, value_curve
 from growthlab.plots.retention import value_curve_figure
 from growthlab.tasks import Evaluation, Part, Prepared
-from growthlab.tasks.lead_scoring import LeadScoring
+from growthlab.tasks.lead_scoring import LeadScoring, positive_scores
 
 
 class Churn(LeadScoring):
     """Lead scoring's ranking machinery, with snapshots, a value curve and a recency baseline."""
 
     headline = (*LeadScoring.headline, "best_contact_fraction", "best_contact_value")
+    scores_logs = True  # trained on a log, it scores customers from a log at a cutoff
 
     def __init__(
         self,
@@ -59,13 +62,11 @@ class Churn(LeadScoring):
         self.contact_cost = contact_cost
         self.save_rate = save_rate
         self.recency_column = recency_column
-        self.log_columns: Columns | None = None  # set when trained on a log: scoring needs it
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
         if not columns.amount:
             return super().prepare(frame, columns)
-        if frame.empty:
-            raise UserError("the transaction log has no rows; check the dataset")
+        self.require_rows(frame, "the transaction log")
         if not (columns.id and columns.time):
             raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
         if self.n_cutoffs < 3:
@@ -77,8 +78,7 @@ class Churn(LeadScoring):
             self.n_cutoffs,
             history_days=max(self.windows),
         )
-        snapshots = self.snapshots(frame, columns, cutoffs)
-        self.log_columns = columns
+        snapshots = self.snapshots(frame, log_roles(columns), cutoffs)
         # Out of time by cutoff: the latest is the test, the one before it validates.
         cut = snapshots[CUTOFF].to_numpy()
         positions = {
@@ -95,29 +95,37 @@ class Churn(LeadScoring):
                 "horizon_days": self.horizon_days,
             }
         )
+        data.schema["log"] = log_roles(columns)
         return data
 
     def snapshots(
-        self, log: pd.DataFrame, columns: Columns, cutoffs: list[Any], labels: bool = True
+        self,
+        log: pd.DataFrame,
+        roles: Mapping[str, str | None],
+        cutoffs: list[Any],
+        labels: bool = True,
     ) -> pd.DataFrame:
         """Point-in-time rows per (customer, cutoff): features before it, label after it."""
         return build_snapshots(
             log,
             cutoffs,
-            id_col=columns.id,
-            time_col=columns.time,
-            amount_col=columns.amount,
-            channel_col=columns.channel,
+            id_col=roles["id"],
+            time_col=roles["time"],
+            amount_col=roles["amount"],
+            channel_col=roles["channel"],
             horizon_days=self.horizon_days,
             active_window_days=self.active_window_days,
             windows=self.windows,
             labels=labels,
         )
 
-    def table_from_log(self, log: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+    def table_from_log(
+        self, log: pd.DataFrame, cutoff: str, schema: Mapping[str, Any]
+    ) -> pd.DataFrame:
         """The customer table the model scores: snapshot features of active customers at cutoff."""
-        log = log_to_score(log, self.log_columns, "churn model")
-        return self.snapshots(log, self.log_columns, [pd.Timestamp(cutoff)], labels=False)
+        roles = schema.get("log")
+        log = log_to_score(log, roles, "churn model")
+        return self.snapshots(log, roles, [pd.Timestamp(cutoff)], labels=False)
 
     def metric_names(self) -> list[str]:
         return [*super().metric_names(), "best_contact_fraction", "best_contact_value"]
@@ -146,7 +154,7 @@ class Churn(LeadScoring):
     ) -> Evaluation:
         result = super().evaluate(model, data, splits)
         test: Part = data.parts["test"]
-        scores = self.predict_frame(model, test.X)["score"].to_numpy()
+        scores = positive_scores(model, test.X)
         curve = self.value_curve(test.y, scores)
         fraction, value = best_contact(curve)
         result.tables["test_value_curve"] = curve

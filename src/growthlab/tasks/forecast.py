@@ -5,6 +5,9 @@ of `horizon` periods are the test, `backtest.valid_windows` windows ending befor
 validate (tuning never sees a test period). Each window's forecast uses only the history
 before its origin. Accuracy is reported overall and per step ahead, next to the seasonal
 naive forecast the model must beat (the gate's baseline); MASE is the objective.
+
+Over 300 lines: the rolling-origin backtest and the plots of its windows fill in the whole
+Task contract.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
 from growthlab.errors import UserError, whole_number
 from growthlab.metrics.forecast import FORECAST_METRICS, LOSSES, forecast_metrics, mase, naive_scale
 from growthlab.models.forecasters import SeasonalNaive
+from growthlab.outputs import panel_input
 from growthlab.plots import forecast as plots
 from growthlab.progress import progress
-from growthlab.tasks import LABEL, Evaluation, Prepared
+from growthlab.tasks import LABEL, Evaluation, Prepared, Task
 
 log = logging.getLogger(__name__)
 BACKTEST = {"windows": 3, "valid_windows": 2, "step": None, "refit": "once"}
@@ -48,17 +52,15 @@ class PanelData(Prepared):
         return replace(self, info={**self.info, "refit_on": "history_before_each_origin"})
 
 
-class Forecast:
+class Forecast(Task):
     """Panel forecasting with a rolling-origin backtest and a seasonal naive baseline."""
 
     objective = "mase"
     minimized = LOSSES
+    output = "forecast"
     output_column = "forecast"
-    score_column = None  # no deciles or PSI: a forecast is not a ranking
-    binary_labels = False
     whole_input = True  # a series needs its whole history
     floors: dict[str, float] = {}  # the gate's bar is the baseline: MASE below seasonal naive
-    predict_params: dict[str, object] | None = None
     headline = ("mase", "baseline_mase", "mae", "wape", "smape", "bias")
 
     def __init__(
@@ -91,27 +93,23 @@ class Forecast:
         self.min_history = min_history
         self.plot_series = plot_series
         self.seed = seed
-        # Learned from the training data at prepare(); scoring needs them.
-        self.roles: Columns | None = None
-        self.frequency_: str | None = None
-        self.season_: int = 1
 
     # --- the panel -----------------------------------------------------------------------------
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> PanelData:
-        if frame.empty:
-            raise UserError("the dataset has no rows; check dataset.path or the query behind it")
+        self.require_rows(frame)
         if not columns.series:
             raise UserError("a forecast needs dataset.columns.series: the columns naming a series")
         if not columns.time or not columns.target:
             raise UserError("a forecast needs dataset.columns.time (a date) and .target (a value)")
-        self.roles = Columns(
-            series=list(columns.series),
-            time=columns.time,
-            target=columns.target,
-            known=list(columns.known),
-        )
-        self.roles.check(frame, "the data")
+        schema: dict[str, Any] = {
+            "series": list(columns.series),
+            "time": columns.time,
+            "target": columns.target,
+            "known": list(columns.known),
+            "horizon": self.horizon,
+        }
+        columns.check(frame, "the data")
         kept = [*columns.series, columns.time, columns.target, *columns.known]
         ignored = [c for c in frame.columns if c not in kept]
         if ignored:  # a driver must be declared known to be used: say what is left out
@@ -120,18 +118,19 @@ class Forecast:
                 "dataset.columns.known to use it",
                 ", ".join(map(str, ignored)),
             )
-        canonical = self.canonical(frame, training=True)
-        self.frequency_ = self.frequency or panel.infer_frequency(canonical[TIME])
-        self.season_ = int(self.season_length or panel.SEASONS[self.frequency_])
+        canonical = panel_input(frame, schema, training=True)
+        frequency = self.frequency or panel.infer_frequency(canonical[TIME])
+        schema["frequency"] = frequency
+        schema["season"] = int(self.season_length or panel.SEASONS[frequency])
         order = np.lexsort((canonical[TIME].to_numpy(), canonical[SERIES].to_numpy()))
         canonical = canonical.iloc[order].reset_index(drop=True)
         source = frame[kept].iloc[order].reset_index(drop=True)
-        times = panel.to_wide(canonical, self.frequency_).times
-        origins = self.origins(len(times))
+        times = panel.to_wide(canonical, frequency).times
+        origins = self.origins(len(times), schema["season"])
         info: dict[str, Any] = {
             "split": "rolling_origin",
-            "frequency": self.frequency_,
-            "season_length": self.season_,
+            "frequency": frequency,
+            "season_length": schema["season"],
             "horizon": self.horizon,
             "n_series": int(canonical[SERIES].nunique()),
             "n_periods": len(times),
@@ -143,15 +142,15 @@ class Forecast:
         }
         for split, starts in origins.items():
             info[f"{split}_origins"] = ",".join(f"{times[o]:%Y-%m-%d}" for o in starts)
-        return PanelData({}, info, canonical, source, times, origins)
+        return PanelData({}, info, schema, canonical, source, times, origins)
 
-    def origins(self, n_periods: int) -> dict[str, list[int]]:
+    def origins(self, n_periods: int, season: int) -> dict[str, list[int]]:
         """Window origins (grid positions): validation windows end before the first test one."""
         bt, h = self.backtest, self.horizon
         step = int(bt["step"] or h)
         test = panel.backtest_origins(n_periods, h, int(bt["windows"]), step)
         valid = panel.backtest_origins(test[0], h, int(bt["valid_windows"]), step)
-        need = self.min_history or max(self.season_ + 1, 2 * h, 3)
+        need = self.min_history or max(season + 1, 2 * h, 3)
         if valid[0] < need:
             raise UserError(
                 f"the panel has {n_periods} periods: too short for {bt['valid_windows']} "
@@ -160,19 +159,6 @@ class Forecast:
                 ".step or task.horizon"
             )
         return {"valid": valid, "test": test}
-
-    def canonical(self, frame: pd.DataFrame, training: bool) -> pd.DataFrame:
-        """The model's view of a user table: declared columns only, parsed and flagged."""
-        roles = self._roles()
-        roles.check(frame, "the input")
-        return panel.to_canonical(
-            frame, roles.series, str(roles.time), str(roles.target), roles.known, training
-        )
-
-    def _roles(self) -> Columns:
-        if self.roles is None:
-            raise UserError("this forecast task has not seen its training data yet")
-        return self.roles
 
     # --- windows -------------------------------------------------------------------------------
 
@@ -184,14 +170,16 @@ class Forecast:
         """The canonical model input of a window (targets of its future blanked) and actuals."""
         return panel.window_input(data.frame, data.times, origin, self.horizon)
 
-    def units(self, model_input: pd.DataFrame) -> np.ndarray:
+    @staticmethod
+    def units(model_input: pd.DataFrame, schema: Mapping[str, Any]) -> np.ndarray:
         """Per future row: the series' MASE scale, the seasonal naive forecast, the step ahead."""
-        wide = panel.to_wide(model_input, self.frequency_ or "D")
+        frequency, season = schema["frequency"], schema["season"]
+        wide = panel.to_wide(model_input, frequency)
         last = wide.last_history()
-        scale = naive_scale(wide.values, self.season_)
+        scale = naive_scale(wide.values, season)
         future = model_input[FUTURE].to_numpy(bool)
         series, cols = wide.row_series[future], wide.row_time[future]
-        naive = SeasonalNaive(self.season_, self.frequency_).fit(model_input).predict(model_input)
+        naive = SeasonalNaive(season, frequency).fit(model_input).predict(model_input)
         return np.column_stack([scale[series], naive, cols - last[series], series])
 
     def backtest_run(
@@ -210,7 +198,7 @@ class Forecast:
             if model is None or (k > 0 and self.backtest["refit"] == "every"):
                 model = new_model().fit(model_input[~model_input[FUTURE]])
             forecast = np.asarray(model.predict(model_input), dtype=float)
-            units = self.units(model_input)
+            units = self.units(model_input, data.schema)
             future = model_input[FUTURE].to_numpy(bool)
             tables.append(
                 pd.DataFrame(
@@ -298,40 +286,11 @@ class Forecast:
         picks = np.unique(np.linspace(0, len(ranked) - 1, max(1, self.plot_series)).astype(int))
         return [str(ranked[i]) for i in picks]
 
-    def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
-        """Per future row (a blank target after the series' history): series, time, forecast.
-
-        A series given without future rows is forecast `horizon` periods ahead, which needs
-        no drivers; with known drivers declared their planned values must be given.
-        """
-        roles = self._roles()
-        if X.empty:
-            raise UserError("the input has no rows: give each series its history rows")
-        canonical = self.canonical(X, training=False)
-        keys = canonical[SERIES]
-        extra = sorted(set(keys) - set(keys[canonical[FUTURE]]))
-        if extra and roles.known:
-            raise UserError(
-                f"series {extra[0]!r} has no rows to forecast: add its future rows with blank "
-                f"{roles.target!r} and the planned {', '.join(map(repr, roles.known))}"
-            )
-        full = panel.with_future_rows(canonical, extra, self.horizon, self.frequency_ or "D")
-        forecast = np.asarray(model.predict(full), dtype=float)
-        future = full[FUTURE].to_numpy(bool)
-        # Series ids as given: from the row itself, or for added rows the series' first row.
-        first_row = pd.Series(np.arange(len(keys))).groupby(keys.to_numpy()).first()
-        rows = np.arange(len(full))
-        rows[len(X) :] = first_row.reindex(full[SERIES].to_numpy()[len(X) :]).to_numpy()
-        out = X[roles.series].iloc[rows[future]].reset_index(drop=True)
-        out[roles.time] = full[TIME].to_numpy()[future]
-        out["forecast"] = forecast
-        return out
-
     def input_example(self, data: PanelData) -> pd.DataFrame:
         """One series of the holdout: its last 3 history rows and 2 rows to forecast (MLflow
         keeps 5 example rows, and each requested series needs its rows to forecast)."""
         holdout = self.holdout(data)
-        key = panel.series_keys(holdout, self._roles().series)
+        key = panel.series_keys(holdout, data.schema["series"])
         rows = holdout[key == key.iloc[-1]]
         future = rows[LABEL].notna().to_numpy()
         picked = pd.concat([rows[~future].tail(3), rows[future].head(2)])
@@ -340,27 +299,29 @@ class Forecast:
     def holdout(self, data: PanelData) -> pd.DataFrame:
         """The last test window in the user's columns: history, then future rows with a blank
         target; the actuals in the label column (blank on history rows)."""
-        roles = self._roles()
+        schema = data.schema
         history, future = self.window(data, data.origins["test"][-1])
         asked = data.frame[SERIES].isin(data.frame.loc[future, SERIES]).to_numpy()
         history &= asked  # a series without rows in the window is not asked for
         rows = data.source[history | future].copy()
         flag = future[history | future]
-        floats = [roles.target, *roles.known]
+        floats = [schema["target"], *schema["known"]]
         rows[floats] = rows[floats].astype("float64")
-        rows[LABEL] = np.where(flag, rows[roles.target], np.nan)
-        rows.loc[flag, roles.target] = np.nan
-        for column in roles.series:
+        rows[LABEL] = np.where(flag, rows[schema["target"]], np.nan)
+        rows.loc[flag, schema["target"]] = np.nan
+        for column in schema["series"]:
             rows[column] = rows[column].astype(str)
         return rows.reset_index(drop=True)
 
-    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def outcomes(
+        self, holdout: pd.DataFrame, schema: Mapping[str, Any]
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         """Model input and, per forecast row: actual, MASE scale, seasonal naive, step, series."""
         X = holdout.drop(columns=[LABEL])
-        canonical = self.canonical(X, training=False)
+        canonical = panel_input(X, schema, training=False)
         future = canonical[FUTURE].to_numpy(bool)
         actual = holdout[LABEL].to_numpy(float)[future]
-        return X, np.column_stack([actual, self.units(canonical)])
+        return X, np.column_stack([actual, self.units(canonical, schema)])
 
     def metric_names(self) -> list[str]:
         steps = [f"{m}_h{k}" for m in STEP_METRICS for k in range(1, self.horizon + 1)]

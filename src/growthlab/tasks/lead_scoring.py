@@ -19,22 +19,21 @@ from growthlab.models import diagnostics
 from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
-from growthlab.tasks import Evaluation, Part, Prepared, part_from_frame, part_to_frame
+from growthlab.tasks import Evaluation, Part, Prepared, Task
 
 MIN_ROWS = 50
 
 
-class LeadScoring:
+class LeadScoring(Task):
     """Binary conversion target; stratified or out-of-time split; ranking metrics for sales."""
 
     objective = "roc_auc"  # what tuning maximises unless tuner.metric says otherwise
     minimized = ("log_loss", "brier")  # metrics where lower is better
+    output = "scores"
     output_column = "score"  # the pyfunc's output the gate ranks by
     score_column = "score"  # ...and the one batch scoring cuts into deciles and checks for drift
     binary_labels = True
-    whole_input = False  # rows score independently: batch scoring reads in chunks
     floors = {"roc_auc": 0.6}  # the gate's default minimum (registry.gate.floors overrides)
-    predict_params: dict[str, object] | None = None  # inference-time options the pyfunc takes
     headline = ("roc_auc", "oracle_roc_auc", "average_precision", "lift_at_10pct")
 
     def __init__(
@@ -68,8 +67,7 @@ class LeadScoring:
         self.seed = seed
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
-        if frame.empty:
-            raise UserError("the dataset has no rows; check dataset.path or the query behind it")
+        self.require_rows(frame)
         if not columns.target:
             raise UserError(f"{self.name} needs a label: set dataset.columns.target")
         columns.check(frame, "the data")
@@ -119,7 +117,7 @@ class LeadScoring:
             model = CalibratedModel(model, method=self.calibration, seed=self.seed)
         if report is None:
             return model.fit(train.X, train.y)
-        return fit_with_curve(model, train.X, train.y, valid.X, valid.y, report)
+        return fit_with_curve(model, train.X, train.y, valid.X, valid.y, report, self.objective)
 
     def validate(
         self, new_model: Callable[[], BaseEstimator], data: Prepared, report: Report | None = None
@@ -143,22 +141,8 @@ class LeadScoring:
             model = new_model().fit(pooled.X.iloc[fit_rows], pooled.y[fit_rows])
             results.append(self.score(model, _rows(pooled, held_rows)))
             if report is not None:
-                report(step, float(np.mean([r["roc_auc"] for r in results])))
+                report(step, float(np.mean([r[self.objective] for r in results])))
         return {k: float(np.mean([r[k] for r in results])) for k in results[0]}
-
-    def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
-        return pd.DataFrame({"score": model.predict_proba(X)[:, 1]}, index=X.index)
-
-    def input_example(self, data: Prepared) -> pd.DataFrame:
-        return data.parts["train"].X.head(100)
-
-    def holdout(self, data: Prepared) -> pd.DataFrame:
-        """The test split, features and label: a promotion re-scores both models on it."""
-        return part_to_frame(data.parts["test"])
-
-    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        part = part_from_frame(holdout)
-        return part.X, part.y
 
     def metric_names(self) -> list[str]:
         """Every metric score() returns, without the split prefix."""
@@ -181,17 +165,13 @@ class LeadScoring:
             return lambda y, s: float(average_precision_score(y, s))
         return lambda y, s: self.metrics_of(y, s)[name]
 
-    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
-        """Leads are independent units: the gate resamples them one by one."""
-        return None
-
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """The naive model a lead score must beat: everyone gets the base rate."""
         return np.full(len(y), float(np.mean(y)))
 
     def score(self, model: BaseEstimator, part: Part) -> dict[str, float]:
         """Metrics of the model on one split (no plots: cheap enough for every tuning trial)."""
-        return self._metrics(part, self.predict_frame(model, part.X)["score"].to_numpy())
+        return self._metrics(part, positive_scores(model, part.X))
 
     def _metrics(self, part: Part, scores: np.ndarray) -> dict[str, float]:
         metrics = self.metrics_of(part.y, scores)
@@ -209,7 +189,7 @@ class LeadScoring:
         predicted = {}  # each split is predicted once: metrics and plots share the scores
         for split in dict.fromkeys([*splits, "test"]):
             part = data.parts[split]
-            predicted[split] = self.predict_frame(model, part.X)["score"].to_numpy()
+            predicted[split] = positive_scores(model, part.X)
             if split in splits:
                 metrics = self._metrics(part, predicted[split])
                 result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
@@ -254,6 +234,11 @@ class LeadScoring:
             }
         )
         return table.sort_values("importance", ascending=False, ignore_index=True)
+
+
+def positive_scores(model: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
+    """The probability of the positive class, as the served model's `score` column."""
+    return model.predict_proba(X)[:, 1]
 
 
 def _uncalibrated(model: BaseEstimator, X: pd.DataFrame) -> np.ndarray | None:

@@ -6,11 +6,14 @@ else at random) are the test, the last ones before those the validation; everyth
 lighter users' pairs included, trains.
 Metrics at k count only items new to the user: the recommender never lists what the user
 had in training. The gate's units are test users, and the baseline to beat is popularity.
+
+Over 300 lines: the task fills in the whole Task contract, and the gate's per-user metric
+memo lives beside the metrics it memoises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +40,7 @@ from growthlab.metrics.ranking import (
 )
 from growthlab.models.recommenders import Popularity, Recommender
 from growthlab.plots.recommendation import long_tail_figure, metrics_at_k_figure
-from growthlab.tasks import LABEL, Evaluation, Part, Prepared
+from growthlab.tasks import LABEL, Evaluation, Part, Prepared, Task
 
 POPULAR = "__popular__"  # holdout column: the popularity baseline's list for the user
 SPLITS = ("auto", "time", "random")
@@ -58,19 +61,15 @@ class InteractionData(Prepared):
             pd.concat([train.X, valid.X], ignore_index=True), np.concatenate([train.y, valid.y])
         )
         parts = {**self.parts, "train": merged}
-        return InteractionData(
-            parts, {**self.info, "refit_on": "train+valid"}, self.item_attributes
-        )
+        info = {**self.info, "refit_on": "train+valid"}
+        return InteractionData(parts, info, self.schema, self.item_attributes)
 
 
-class Recommendation:
+class Recommendation(Task):
     """Top-k item lists per user from implicit feedback, judged against popularity."""
 
-    minimized: tuple[str, ...] = ()
+    output = "recommendations"
     output_column = "items"  # the pyfunc's ranked list, the gate's predictions
-    score_column = None  # a list has no deciles
-    binary_labels = False
-    whole_input = False  # users score independently: batch scoring reads in chunks
 
     def __init__(
         self,
@@ -97,8 +96,6 @@ class Recommendation:
         self.min_interactions = min_interactions
         self.split = split
         self.seed = seed
-        self.user_column: str | None = None  # set by prepare: the pyfunc's input column
-        self.item_column: str | None = None
 
     # --- names -----------------------------------------------------------------------------
 
@@ -126,8 +123,7 @@ class Recommendation:
     # --- data ------------------------------------------------------------------------------
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> InteractionData:
-        if frame.empty:
-            raise UserError("the interactions have no rows; check the dataset")
+        self.require_rows(frame, "the interactions")
         if not (columns.user and columns.item):
             raise UserError(
                 "recommendation needs dataset.columns.user and dataset.columns.item "
@@ -150,7 +146,6 @@ class Recommendation:
                 f"{self.min_interactions} distinct items; recommendation needs {MIN_USERS}: "
                 "lower task.min_interactions or use more data"
             )
-        self.user_column, self.item_column = user, item
         weight = columns.weight or WEIGHT
         test = holdout_mask(pairs, user, self.test_items, time, self.seed) & eligible
         rest = pairs[~test].reset_index(drop=True)
@@ -175,7 +170,8 @@ class Recommendation:
             info[f"{split}_pairs"] = len(part.X)
             info[f"{split}_users"] = part.X[user].nunique()
         item_attributes = frame.groupby(item)[attributes].first() if attributes else None
-        return InteractionData(parts, info, item_attributes)
+        schema = {"user": user, "item": item, "k": self.k}
+        return InteractionData(parts, info, schema, item_attributes)
 
     # --- training --------------------------------------------------------------------------
 
@@ -190,20 +186,23 @@ class Recommendation:
     ) -> dict[str, float]:
         """Fit a fresh model on train and score NDCG@k (and the rest) on the valid users."""
         model = self.fit(new_model(), data)
-        metrics = self.score(model, data.parts["valid"])
+        metrics = self.score(model, data.parts["valid"], data.schema)
         if report is not None:
             report(0, metrics[self.objective])
         return metrics
 
-    def score(self, model: BaseEstimator, part: Part, k: int | None = None) -> dict[str, float]:
+    def score(
+        self, model: BaseEstimator, part: Part, schema: Mapping[str, Any], k: int | None = None
+    ) -> dict[str, float]:
         """Every metric of the model on one split's users (k defaults to task.k)."""
-        relevant = self.relevant(part)
+        relevant = self.relevant(part, schema)
         lists = _recommender(model).recommend(relevant.index.to_numpy(), k or self.k)
         return self._metrics(_recommender(model), list(relevant), lists, k or self.k)
 
-    def relevant(self, part: Part) -> pd.Series:
+    @staticmethod
+    def relevant(part: Part, schema: Mapping[str, Any]) -> pd.Series:
         """Each user's items in a split (user -> list of items), users in order of appearance."""
-        return part.X.groupby(self.user_column, sort=False)[self.item_column].agg(list)
+        return part.X.groupby(schema["user"], sort=False)[schema["item"]].agg(list)
 
     @staticmethod
     def _metrics(
@@ -226,7 +225,7 @@ class Recommendation:
         result = Evaluation()
         recommender = _recommender(model)
         for split in dict.fromkeys([*splits, "test"]):  # each split is recommended for once
-            relevant = self.relevant(data.parts[split])
+            relevant = self.relevant(data.parts[split], data.schema)
             lists = recommender.recommend(relevant.index.to_numpy(), self.k)
             if split in splits:
                 metrics = self._metrics(recommender, list(relevant), lists, self.k)
@@ -261,35 +260,26 @@ class Recommendation:
 
     # --- the logged model and the gate -----------------------------------------------------
 
-    def predict_frame(
-        self, model: BaseEstimator, X: pd.DataFrame, k: int | None = None
-    ) -> pd.DataFrame:
-        """One row per input row: the user and their ranked list of k item ids."""
-        column = self.user_column
-        if column is None or column not in X:
-            raise UserError(f"the input needs the user column {column!r}")
-        users = X[column].to_numpy()
-        lists = _recommender(model).recommend(users, self.k if k is None else k)
-        return pd.DataFrame({column: users, self.output_column: lists}, index=X.index)
-
     def input_example(self, data: Prepared) -> pd.DataFrame:
-        users = data.parts["test"].X[self.user_column].drop_duplicates()
-        return pd.DataFrame({self.user_column: users.head(5).to_numpy()})
+        user = data.schema["user"]
+        users = data.parts["test"].X[user].drop_duplicates()
+        return pd.DataFrame({user: users.head(5).to_numpy()})
 
     def holdout(self, data: Prepared) -> pd.DataFrame:
         """One row per test user: their test items and popularity's list (minus their own)."""
         train = data.parts["train"]
-        relevant = self.relevant(data.parts["test"])
+        relevant = self.relevant(data.parts["test"], data.schema)
         popular = Popularity().fit(train.X, train.y).recommend(relevant.index.to_numpy(), self.k)
-        return pd.DataFrame(
-            {self.user_column: relevant.index.to_numpy(), LABEL: list(relevant), POPULAR: popular}
-        )
+        users = relevant.index.to_numpy()
+        return pd.DataFrame({data.schema["user"]: users, LABEL: list(relevant), POPULAR: popular})
 
-    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def outcomes(
+        self, holdout: pd.DataFrame, schema: Mapping[str, Any]
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         y = np.empty((len(holdout), 2), dtype=object)
         y[:, 0] = _objects(holdout[LABEL])
         y[:, 1] = _objects(holdout[POPULAR])
-        return holdout[[self.user_column]], y
+        return holdout[[schema["user"]]], y
 
     def metrics_of(self, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
         """The per-user metrics on the gate's units (coverage and novelty need training data)."""
@@ -317,10 +307,6 @@ class Recommendation:
             return total / max(len(predictions), 1)
 
         return value
-
-    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
-        """Users are independent units: the gate resamples them one by one."""
-        return None
 
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray:
         """Popularity's list for each test user, computed at training (not their own items)."""

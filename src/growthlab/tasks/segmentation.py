@@ -6,11 +6,14 @@ last event unless task.cutoff says otherwise), or any customer feature table. Cu
 split at random into train / valid / test. Every segmentation is judged in one space, the
 task's own encoding of the raw columns (SegmentEncoder: log of skewed columns, one-hot,
 standardised), so k-means, a Gaussian mixture and the RFM rules are compared on equal terms.
+
+Over 300 lines: two input shapes, the judging space, stability and the profile table fill in
+the whole Task contract.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -19,7 +22,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from growthlab.data.dataset import Columns
-from growthlab.data.snapshots import CUTOFF, build_snapshots, log_to_score
+from growthlab.data.snapshots import CUTOFF, build_snapshots, log_roles, log_to_score
 from growthlab.data.split import stratified_split
 from growthlab.errors import UserError, whole_number
 from growthlab.metrics import clustering as cm
@@ -30,7 +33,7 @@ from growthlab.models.segment_profiles import (
 )
 from growthlab.models.segmenters import RFMSegmenter, SegmentEncoder
 from growthlab.plots import segmentation as plots
-from growthlab.tasks import Evaluation, Part, Prepared, part_from_frame, part_to_frame
+from growthlab.tasks import Evaluation, Part, Prepared, Task, part_from_frame
 
 MIN_CUSTOMERS = 50
 OBJECTIVES = ("silhouette", "calinski_harabasz", "davies_bouldin")
@@ -38,15 +41,13 @@ OBJECTIVES = ("silhouette", "calinski_harabasz", "davies_bouldin")
 PENALTY = {"silhouette": -1.0, "calinski_harabasz": 0.0, "davies_bouldin": 1e6}
 
 
-class Segmentation:
+class Segmentation(Task):
     """Internal metrics on a fixed space, a minimum segment share, bootstrap stability."""
 
     minimized = ("davies_bouldin",)
+    output = "segments"
     output_column = "segment"  # the gate compares segment ids on the holdout customers
-    score_column = None  # segments are not ranked: no deciles, no PSI
-    binary_labels = False
-    whole_input = False
-    predict_params: dict[str, object] | None = None
+    scores_logs = True  # trained on a log, it segments customers from a log at a cutoff
     headline = (
         "calinski_harabasz",
         "silhouette",
@@ -106,23 +107,21 @@ class Segmentation:
         self.key_features = key_features
         self.plot_rows = plot_rows
         self.seed = seed
-        self.categorical: list[str] = []
-        self.numeric: list[str] = []
-        self.log_columns: Columns | None = None  # set when trained on a log: scoring needs it
 
     # --- data -----------------------------------------------------------------------------
 
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
-        if frame.empty:
-            raise UserError("the dataset has no rows; check dataset.path or the query behind it")
+        self.require_rows(frame)
         columns.check(frame, "the data")
         info: dict[str, Any] = {"split": "random_customers"}
+        # The judging space's column types (a log's roles say nothing about snapshot features).
+        schema: dict[str, Any] = {"categorical": [], "numeric": []}
         if columns.amount:
             if not (columns.id and columns.time):
                 raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
             cutoff = self._cutoff(frame[columns.time])
-            self.log_columns = columns
-            table = self.table_from_log(frame, str(cutoff))
+            schema["log"] = log_roles(columns)
+            table = self.table_from_log(frame, str(cutoff), schema)
             roles = Columns(id=columns.id, time=CUTOFF)
             info.update({"shape": "transaction_log", "cutoff": f"{cutoff:%Y-%m-%d}"})
         else:
@@ -144,8 +143,8 @@ class Segmentation:
             )
         if len(X) < MIN_CUSTOMERS:
             raise UserError(f"only {len(X)} customers; segmentation needs at least {MIN_CUSTOMERS}")
-        if not columns.amount:  # roles of a log's columns say nothing about snapshot features
-            self.categorical, self.numeric = list(columns.categorical), list(columns.numeric)
+        if not columns.amount:
+            schema.update(categorical=list(columns.categorical), numeric=list(columns.numeric))
         oracle = None
         if columns.oracle and columns.oracle in table:  # planted segments (simulated tables)
             oracle = pd.factorize(table[columns.oracle])[0]
@@ -157,7 +156,7 @@ class Segmentation:
             )
             info[f"{split}_rows"] = len(rows)
         info["n_features"] = X.shape[1]
-        return Prepared(parts, info)
+        return Prepared(parts, info, schema)
 
     def _cutoff(self, times: pd.Series) -> pd.Timestamp:
         if not pd.api.types.is_datetime64_any_dtype(times):
@@ -166,21 +165,23 @@ class Segmentation:
             return pd.Timestamp(self.cutoff)
         return times.max().normalize() + pd.Timedelta(days=1)
 
-    def table_from_log(self, log: pd.DataFrame, cutoff: str) -> pd.DataFrame:
+    def table_from_log(
+        self, log: pd.DataFrame, cutoff: str, schema: Mapping[str, Any]
+    ) -> pd.DataFrame:
         """One row per customer with a purchase before the cutoff: churn's snapshot features."""
-        log = log_to_score(log, self.log_columns, "segmenter")
-        c = self.log_columns
-        cut, first = pd.Timestamp(cutoff), log[c.time].min()
+        roles = schema.get("log")
+        log = log_to_score(log, roles, "segmenter")
+        cut, first = pd.Timestamp(cutoff), log[roles["time"]].min()
         if first.tz is not None and cut.tz is None:
             cut = cut.tz_localize(first.tz)
         span = (cut - first).days + 1  # the active window: everyone who bought before the cutoff
         return build_snapshots(
             log,
             [cut],
-            id_col=c.id,
-            time_col=c.time,
-            amount_col=c.amount,
-            channel_col=c.channel,
+            id_col=roles["id"],
+            time_col=roles["time"],
+            amount_col=roles["amount"],
+            channel_col=roles["channel"],
             active_window_days=max(span, 1),
             windows=self.windows,
             labels=False,
@@ -233,7 +234,7 @@ class Segmentation:
             return {**PENALTY, "min_segment_share": 0.0, "n_segments": float(k), "feasible": 0.0}
         self._check_k(model, len(train.X))
         model.fit(train.X)
-        space = self.space(train.X)
+        space = self.space(train.X, data.schema)
         metrics = self.metrics_of(space.transform(valid.X), model.predict(valid.X))
         feasible = metrics["min_segment_share"] >= self.min_segment_share
         if not feasible:
@@ -241,11 +242,11 @@ class Segmentation:
         metrics = {k: (v if np.isfinite(v) else PENALTY.get(k, 0.0)) for k, v in metrics.items()}
         return {**metrics, "feasible": float(feasible)}
 
-    def space(self, X: pd.DataFrame) -> SegmentEncoder:
+    def space(self, X: pd.DataFrame, schema: Mapping[str, Any]) -> SegmentEncoder:
         """The fixed space every segmentation is judged in, fitted on the given rows."""
         return SegmentEncoder(
-            categorical=self.categorical or None,
-            numeric=self.numeric or None,
+            categorical=list(schema["categorical"]) or None,
+            numeric=list(schema["numeric"]) or None,
             one_hot=True,
             log_skewed=self.log_skewed,
         ).fit(X)
@@ -285,10 +286,6 @@ class Segmentation:
             inner, X, self.stability_resamples, self.stability_rows, self.seed
         )
 
-    def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
-        """Customers are independent units: the gate resamples them one by one."""
-        return None
-
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray | None:
         """The classic RFM rules on the same customers, when they have R, F and M columns."""
         if X is None or not all(c in X for c in self.rfm):
@@ -301,25 +298,12 @@ class Segmentation:
 
     # --- the logged model -----------------------------------------------------------------
 
-    def predict_frame(self, model: BaseEstimator, X: pd.DataFrame) -> pd.DataFrame:
-        segments = np.asarray(model.predict(X)).astype(np.int64)
-        names = (
-            model.name_of(segments)
-            if hasattr(model, "name_of")
-            else np.array([f"segment {s}" for s in segments], dtype=object)
-        )
-        return pd.DataFrame({"segment": segments, "segment_name": names}, index=X.index)
-
-    def input_example(self, data: Prepared) -> pd.DataFrame:
-        return data.parts["train"].X.head(100)
-
-    def holdout(self, data: Prepared) -> pd.DataFrame:
-        return part_to_frame(data.parts["test"])
-
-    def outcomes(self, holdout: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def outcomes(
+        self, holdout: pd.DataFrame, schema: Mapping[str, Any]
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         """The holdout's raw columns, and its own standardised matrix every model is judged in."""
         X = part_from_frame(holdout).X
-        return X, self.space(X).transform(X)
+        return X, self.space(X, schema).transform(X)
 
     # --- evaluation -----------------------------------------------------------------------
 
@@ -329,7 +313,7 @@ class Segmentation:
         """Metrics per split, stability and the RFM rules' scores; profile and plots on test."""
         result = Evaluation()
         train = data.parts["train"]
-        space = self.space(train.X)
+        space = self.space(train.X, data.schema)
         predicted = {}
         for split in splits:
             part = data.parts[split]
