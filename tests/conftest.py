@@ -53,9 +53,16 @@ def score_file(store: Path, source: Path, target: Path, *overrides: str) -> None
 
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
+    """A fresh, empty MLflow store for one test."""
     path = tmp_path / "mlruns"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="module")
+def module_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store shared by a module's tests (a model trained once, then promoted, scored...)."""
+    return tmp_path_factory.mktemp("mlruns")
 
 
 # --- the command line, as a user runs it ------------------------------------------------------

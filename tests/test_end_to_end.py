@@ -18,14 +18,9 @@ SMALL = ["dataset.n_rows=6000", "model.n_estimators=40", "task.importance_rows=1
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mlruns")
-
-
-@pytest.fixture(scope="module")
-def result(store: Path) -> RunResult:
+def result(module_store: Path) -> RunResult:
     return run(
-        compose_config(["experiments=lead_scoring_xgboost", *SMALL, *store_overrides(store)])
+        compose_config(["experiments=lead_scoring_xgboost", *SMALL, *store_overrides(module_store)])
     )
 
 
@@ -58,7 +53,7 @@ def test_run_logs_config_provenance_and_split(result: RunResult) -> None:
         assert logged.data.tags[tag]
 
 
-def test_run_logs_plots_tables_and_config(result: RunResult, store: Path) -> None:
+def test_run_logs_plots_tables_and_config(result: RunResult, module_store: Path) -> None:
     client = MlflowClient()
     names = {a.path for a in client.list_artifacts(result.run_id)}
     assert {"config.yaml", "plots", "tables"} <= names
@@ -72,7 +67,7 @@ def test_run_logs_plots_tables_and_config(result: RunResult, store: Path) -> Non
         mlflow.artifacts.download_artifacts(
             run_id=result.run_id,
             artifact_path="tables/test_deciles.csv",
-            dst_path=str(store / "dl"),
+            dst_path=str(module_store / "dl"),
         )
     )
     assert deciles.read_text().splitlines()[0].startswith("decile,count,conversions,rate,lift")
@@ -94,8 +89,8 @@ def test_pyfunc_accepts_blanks_and_unseen_categories(result: RunResult) -> None:
     assert scores.between(0, 1).all()
 
 
-def test_no_email_address_anywhere_in_the_store(result: RunResult, store: Path) -> None:
-    files = [p for p in store.rglob("*") if p.is_file()]
+def test_no_email_address_anywhere_in_the_store(result: RunResult, module_store: Path) -> None:
+    files = [p for p in module_store.rglob("*") if p.is_file()]
     assert any(p.suffix == ".db" for p in files)
     leaked = [str(p) for p in files if EMAIL.search(p.read_bytes())]
     assert leaked == []

@@ -37,13 +37,13 @@ READY_SECONDS = 90
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("serving")
-    run(compose_config([*SMALL, *store_overrides(store)]))
+def promoted(module_store: Path) -> Path:
+    """A store whose model has been trained and promoted to @champion."""
+    run(compose_config([*SMALL, *store_overrides(module_store)]))
     handoff.promote(
-        compose_config(["command=promote", "registry.gate.resamples=100", f"store={store}"])
+        compose_config(["command=promote", "registry.gate.resamples=100", f"store={module_store}"])
     )
-    return store
+    return module_store
 
 
 def free_port() -> int:
@@ -53,13 +53,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(promoted: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`make serve` for the tmp store; always stopped, with everything it started."""
     port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {
         **os.environ,
-        "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db",
+        "MLFLOW_TRACKING_URI": f"sqlite:///{promoted}/mlflow.db",
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # it execs uvicorn via bash
     }
     command = [
@@ -121,7 +121,7 @@ def invoke(url: str, frame: pd.DataFrame) -> list[dict[str, float]]:
         return json.loads(answer.read())["predictions"]
 
 
-def test_served_scores_equal_batch_scores(server: str, store: Path, tmp_path: Path) -> None:
+def test_served_scores_equal_batch_scores(server: str, promoted: Path, tmp_path: Path) -> None:
     leads = MarketingSimulator(11).leads(400).drop(columns=["converted", "p_convert"])
     assert leads["company_size"].isna().any() and leads["job_seniority"].isna().any()
     payload = json.loads(leads.to_json(orient="split", index=False, date_format="iso"))
@@ -129,7 +129,7 @@ def test_served_scores_equal_batch_scores(server: str, store: Path, tmp_path: Pa
 
     source, target = tmp_path / "leads.csv", tmp_path / "scores.parquet"
     leads.to_csv(source, index=False)
-    score_file(store, source, target)
+    score_file(promoted, source, target)
     batch = pd.read_parquet(target)["score"].to_numpy(dtype=float)
 
     predictions = invoke(server, leads)

@@ -37,7 +37,7 @@ from growthlab.errors import UserError
 from growthlab.paths import ROOT
 from growthlab.runner import RunResult, run
 from growthlab.search_space import Param, parse_space
-from growthlab.tuning import Progress
+from growthlab.study_report import Progress
 from tests.conftest import compose_config, growthlab, one_line_error, store_overrides
 
 EXPERIMENT = "lead_scoring-simulated_leads"
@@ -443,11 +443,11 @@ def test_study_plots_are_not_left_open_in_pyplot(
 ) -> None:
     from matplotlib import pyplot
 
-    from growthlab import tuning
+    from growthlab import study_report
 
     _, store, cfg = tuned
     before = pyplot.get_fignums()
-    drawn = dict(tuning.figures(load_study(store, cfg)))
+    drawn = dict(study_report.figures(load_study(store, cfg)))
     assert "optimization_history" in drawn
     assert pyplot.get_fignums() == before  # released from pyplot's registry...
     drawn["optimization_history"].savefig(tmp_path / "history.png")  # ...and still drawable
@@ -475,9 +475,9 @@ def test_first_trial_is_the_config_as_written(tuned: tuple[RunResult, Path, Dict
 def test_without_a_terminal_each_trial_is_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
     study = optuna.create_study(direction="maximize")
     progress = Progress(study, total=3, enabled=True)  # pytest's stderr is no terminal
-    with caplog.at_level("INFO", logger="growthlab.tuning"), progress:
+    with caplog.at_level("INFO", logger="growthlab.study_report"), progress:
         study.optimize(lambda trial: trial.suggest_float("x", 0, 1), 3, callbacks=[progress])
-    lines = [r.getMessage() for r in caplog.records if r.name == "growthlab.tuning"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "growthlab.study_report"]
     values = [f"{t.value:.4f}" for t in study.trials]
     assert lines == [f"trial {i} complete: {v}" for i, v in enumerate(values)]
 

@@ -3,6 +3,9 @@
 A study lives in durable storage (SQLite beside the MLflow store by default), so a killed
 `make tune` resumes where it stopped, and several processes, on one machine or many, work on
 one study. Each trial is a child MLflow run of the run that started the study.
+
+Over 300 lines: the study's life (create or resume, claim trials, fail orphans, workers) is
+one piece of concurrency, kept together; what it shows a person is in study_report.py.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +30,10 @@ from growthlab.errors import UserError
 from growthlab.processes import HOST, alive
 from growthlab.progress import SWITCH as PROGRESS_SWITCH
 from growthlab.search_space import Param
+from growthlab.study_report import FINISHED, Progress, count
 
 log = logging.getLogger(__name__)
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 PARENT_ATTR = "mlflow_parent_run_id"
 READY_ATTR = "worker_ready."
 
@@ -229,7 +232,7 @@ class Tuner:
                     None if self.timeout is None else self.timeout - (time.monotonic() - started)
                 )
                 if remaining is not None and remaining <= 0:
-                    log.info("tuner.timeout reached: %d finished trials", _count(study, FINISHED))
+                    log.info("tuner.timeout reached: %d finished trials", count(study, FINISHED))
                     break
                 study.optimize(
                     objective,
@@ -250,7 +253,7 @@ class Tuner:
 
     def _busy_or_done(self, study: optuna.Study) -> int:
         self.fail_orphans(study)
-        return _count(study, FINISHED + (TrialState.RUNNING,))
+        return count(study, FINISHED + (TrialState.RUNNING,))
 
     def spawn_workers(self, config_yaml: str, folder: Path) -> list[subprocess.Popen[bytes]]:
         """Start n_workers - 1 extra processes on the same study (this process is one)."""
@@ -304,10 +307,6 @@ def _claim(study: optuna.Study, trial: optuna.Trial, n_trials: int) -> None:
         raise StudyFull
 
 
-def _count(study: optuna.Study, states: tuple[TrialState, ...]) -> int:
-    return len(study.get_trials(deepcopy=False, states=states))
-
-
 def run_trial(
     trial: optuna.Trial,
     space: list[Param],
@@ -346,93 +345,3 @@ def run_trial(
     if not math.isfinite(value):
         raise UserError(f"{metric} is not a finite number ({value}) for trial {trial.number}")
     return value
-
-
-class Progress:
-    """A progress bar of finished trials with the best value so far (all workers counted); a
-    log line per trial of this process when stderr is not a terminal."""
-
-    def __init__(self, study: optuna.Study, total: int, enabled: bool) -> None:
-        self.study = study
-        self.total = total
-        self.enabled = enabled
-        self.bar: Any = None
-
-    def __enter__(self) -> Progress:
-        if self.enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(
-                total=self.total,
-                initial=_count(self.study, FINISHED),
-                desc="trials",
-                unit="trial",
-                dynamic_ncols=True,
-                disable=None,  # a terminal only: a log gets one line per trial instead
-            )
-        return self
-
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial | None) -> None:
-        if self.bar is None:
-            return
-        if self.bar.disable:
-            if trial is not None:
-                value = "" if trial.value is None else f": {trial.value:.4f}"
-                log.info("trial %d %s%s", trial.number, trial.state.name.lower(), value)
-            return
-        self.bar.n = min(_count(study, FINISHED), self.total)
-        with suppress(ValueError):  # no completed trial yet
-            self.bar.set_postfix(best=f"{study.best_value:.4f}", refresh=False)
-        self.bar.refresh()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self(self.study, None)  # workers may have finished the last trials
-            self.bar.close()
-
-
-def summary(study: optuna.Study) -> dict[str, Any]:
-    """The best trial's params and value and the study's counts, for the parent run."""
-    counts = {f"trials_{s.name.lower()}": float(_count(study, (s,))) for s in TrialState}
-    try:
-        best = study.best_trial
-    except ValueError:
-        raise UserError(
-            f"study {study.study_name!r} has no completed trial; look at the FAILED child runs, "
-            "or raise tuner.n_trials / tuner.timeout"
-        ) from None
-    return {
-        "params": dict(best.params),
-        "value": float(best.value),
-        "number": best.number,
-        "counts": counts,
-    }
-
-
-def figures(study: optuna.Study) -> Iterator[tuple[str, Any]]:
-    """Optuna's matplotlib plots (history, importances, parallel coordinates), where they apply."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-    from optuna.visualization import matplotlib as plots
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the matplotlib backend is flagged experimental
-        for name, plot in (
-            ("optimization_history", plots.plot_optimization_history),
-            ("param_importances", plots.plot_param_importances),
-            ("parallel_coordinate", plots.plot_parallel_coordinate),
-        ):
-            try:
-                axes = plot(study)
-            except (ValueError, RuntimeError, ZeroDivisionError) as exc:
-                log.info("no %s plot: %s", name, exc)
-                continue
-            figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
-            figure.set_size_inches(9, 5.5)
-            figure.tight_layout()
-            # Optuna draws through pyplot, which keeps every figure alive: let go of it (it
-            # still saves), or a long-lived process piles figures up.
-            pyplot.close(figure)
-            yield name, figure

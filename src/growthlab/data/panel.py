@@ -4,6 +4,9 @@ The task turns a user's table into the canonical long frame below (column roles 
 undeclared columns gone); models and these pure functions only ever see that frame:
 SERIES (one key per series), TIME (dates on a regular grid), TARGET (float, NaN = unknown),
 FUTURE (True = a row to forecast) and one column per driver known in advance.
+
+Over 300 lines: every step of the panel (canonical frame, grid, features, windows) is one
+small function on the same four columns; split, they would be read back together anyway.
 """
 
 from __future__ import annotations
