@@ -1,0 +1,137 @@
+"""BG/NBD and Gamma-Gamma reproduce the published CDNOW estimates; the estimator's contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from growthlab.errors import UserError
+from growthlab.models.btyd import (
+    BetaGeo,
+    BetaGeoGammaGamma,
+    GammaGamma,
+    bgnbd_log_likelihood,
+    expected_purchases,
+    expected_spend,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    probability_alive,
+)
+from tests.conftest import API_CHECKS
+
+CDNOW = Path(__file__).parent / "data" / "cdnow_customers_summary_with_transactions.csv"
+PUBLISHED_BGNBD = BetaGeo(r=0.243, alpha=4.414, a=0.793, b=2.426)  # FHL 2005, weeks
+PUBLISHED_GG = GammaGamma(p=6.25, q=3.74, gamma=15.44)  # FHL 2005 "RFM and CLV"
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    frame = pd.read_csv(CDNOW)
+    assert len(frame) == 2357 and (frame["x"] > 0).sum() == 946
+    return frame
+
+
+@pytest.fixture(scope="module")
+def bgnbd(cdnow: pd.DataFrame) -> BetaGeo:
+    return fit_bgnbd(cdnow["x"], cdnow["t_x"], cdnow["T"])
+
+
+def test_bgnbd_reproduces_the_published_cdnow_estimates(bgnbd: BetaGeo) -> None:
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(bgnbd, name) == pytest.approx(getattr(PUBLISHED_BGNBD, name), abs=0.005)
+    # The published log-likelihood of the CDNOW sample at these estimates is -9582.4.
+    frame = pd.read_csv(CDNOW)
+    total = bgnbd_log_likelihood(bgnbd, frame["x"], frame["t_x"], frame["T"]).sum()
+    assert total == pytest.approx(-9582.4, abs=0.1)
+
+
+def test_bgnbd_conditional_expectation_matches_the_paper(bgnbd: BetaGeo) -> None:
+    # FHL 2005, section 5: x = 2, t_x = 30.43, T = 38.86 expects 1.226 purchases in 39 weeks.
+    assert expected_purchases(bgnbd, 39, 2, 30.43, 38.86)[0] == pytest.approx(1.226, abs=5e-4)
+
+
+def test_probability_alive_by_hand() -> None:
+    params = BetaGeo(r=1.0, alpha=2.0, a=1.0, b=3.0)
+    # x = 2, t_x = 2, T = 6: odds dead = a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x)
+    #   = 1 / 4 * (8 / 4)^3 = 2, so P(alive) = 1 / 3. No repeat purchase: alive for sure.
+    got = probability_alive(params, [2, 0], [2, 0], [6, 6])
+    np.testing.assert_allclose(got, [1 / 3, 1.0])
+
+
+def test_expected_purchases_grow_with_the_horizon(bgnbd: BetaGeo) -> None:
+    short, long = (expected_purchases(bgnbd, t, [0, 3], [0, 20], [30, 30]) for t in (10, 50))
+    assert (short > 0).all() and (long > short).all()
+    assert expected_purchases(bgnbd, 0, [3], [20], [30])[0] == pytest.approx(0.0)
+
+
+def test_gamma_gamma_reproduces_the_published_cdnow_estimates(cdnow: pd.DataFrame) -> None:
+    params = fit_gamma_gamma(cdnow["x"], cdnow["zbar"])
+    assert params.p == pytest.approx(PUBLISHED_GG.p, abs=0.005)
+    assert params.q == pytest.approx(PUBLISHED_GG.q, abs=0.01)  # the paper rounds 3.745
+    assert params.gamma == pytest.approx(PUBLISHED_GG.gamma, abs=0.01)
+
+
+def test_expected_spend_by_hand() -> None:
+    params = GammaGamma(p=2.0, q=3.0, gamma=10.0)
+    # Population mean p * gamma / (q - 1) = 10; x = 2, mean 40: (10 + 80) * 2 / (4 + 2) = 30.
+    np.testing.assert_allclose(expected_spend(params, [0, 2], [0, 40]), [10.0, 30.0])
+    with pytest.raises(UserError, match="penalizer"):
+        expected_spend(GammaGamma(p=2.0, q=0.9, gamma=10.0), [1], [5])
+
+
+def test_one_purchase_each_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="exactly one purchase"):
+        fit_bgnbd([0, 0, 0], [0, 0, 0], [5, 9, 12])
+    with pytest.raises(UserError, match="no customer has a repeat purchase"):
+        fit_gamma_gamma([0, 0], [0, 0])
+    with pytest.raises(UserError, match="recency"):
+        fit_bgnbd([1, 2], [8, 1], [5, 9])  # t_x after T
+
+
+def cdnow_snapshots(cdnow: pd.DataFrame) -> pd.DataFrame:
+    """CDNOW in the snapshot table's terms: days, purchases counting the first one."""
+    return pd.DataFrame(
+        {
+            "orders": cdnow["x"] + 1,
+            "days_since": (cdnow["T"] - cdnow["t_x"]) * 7,
+            "age": cdnow["T"] * 7,
+            "avg": cdnow["zbar"],
+        }
+    )
+
+
+def test_estimator_on_snapshot_columns_matches_the_functions(cdnow: pd.DataFrame) -> None:
+    model = BetaGeoGammaGamma(
+        horizon_days=273, frequency="orders", recency="days_since", tenure="age", monetary="avg"
+    ).fit(cdnow_snapshots(cdnow))
+    assert model.bgnbd_.r == pytest.approx(0.243, abs=0.005)
+    assert model.bgnbd_.alpha == pytest.approx(4.414, abs=0.005)  # weeks: time_unit_days=7
+    bg, gg = model.bgnbd_, model.gamma_gamma_
+    expected = expected_purchases(bg, 39, cdnow["x"], cdnow["t_x"], cdnow["T"]) * expected_spend(
+        gg, cdnow["x"], cdnow["zbar"]
+    )
+    np.testing.assert_allclose(model.predict(cdnow_snapshots(cdnow)), expected, rtol=1e-6)
+    assert set(model.diagnostics()) == {"r", "alpha", "a", "b", "p", "q", "gamma"}
+
+
+def test_estimator_time_unit_does_not_change_predictions(cdnow: pd.DataFrame) -> None:
+    table = cdnow_snapshots(cdnow)
+    names = {"frequency": "orders", "recency": "days_since", "tenure": "age", "monetary": "avg"}
+    weeks = BetaGeoGammaGamma(**names).fit(table).predict(table)
+    days = BetaGeoGammaGamma(**names, time_unit_days=1.0).fit(table).predict(table)
+    np.testing.assert_allclose(days, weeks, rtol=1e-3)
+
+
+def test_estimator_names_a_missing_column() -> None:
+    with pytest.raises(UserError, match="model.frequency"):
+        BetaGeoGammaGamma().fit(pd.DataFrame({"recency_days": [1.0]}))
+
+
+@pytest.mark.parametrize("check", API_CHECKS)
+def test_sklearn_api_contract(check: str) -> None:
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("BetaGeoGammaGamma", BetaGeoGammaGamma())
