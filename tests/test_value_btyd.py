@@ -78,8 +78,10 @@ def test_expected_spend_by_hand() -> None:
     params = GammaGamma(p=2.0, q=3.0, gamma=10.0)
     # Population mean p * gamma / (q - 1) = 10; x = 2, mean 40: (10 + 80) * 2 / (4 + 2) = 30.
     np.testing.assert_allclose(expected_spend(params, [0, 2], [0, 40]), [10.0, 30.0])
-    with pytest.raises(UserError, match="penalizer"):
-        expected_spend(GammaGamma(p=2.0, q=0.9, gamma=10.0), [1], [5])
+    heavy = GammaGamma(p=2.0, q=0.9, gamma=10.0)  # q <= 1: an infinite population mean
+    assert expected_spend(heavy, [1], [5.0])[0] == pytest.approx(15 * 2 / 1.9)
+    with pytest.raises(UserError, match="without a repeat purchase"):
+        expected_spend(heavy, [0], [0.0])
 
 
 def test_one_purchase_each_is_a_user_error() -> None:
@@ -91,11 +93,14 @@ def test_one_purchase_each_is_a_user_error() -> None:
         fit_bgnbd([1, 2], [8, 1], [5, 9])  # t_x after T
 
 
+NAMES = {"frequency": "orders", "recency": "days_since", "tenure": "age", "monetary": "avg"}
+
+
 def cdnow_snapshots(cdnow: pd.DataFrame) -> pd.DataFrame:
-    """CDNOW in the snapshot table's terms: days, purchases counting the first one."""
+    """CDNOW in the snapshot table's terms (days); its zbar averages the repeat purchases only."""
     return pd.DataFrame(
         {
-            "orders": cdnow["x"] + 1,
+            "orders": cdnow["x"],
             "days_since": (cdnow["T"] - cdnow["t_x"]) * 7,
             "age": cdnow["T"] * 7,
             "avg": cdnow["zbar"],
@@ -104,9 +109,9 @@ def cdnow_snapshots(cdnow: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_estimator_on_snapshot_columns_matches_the_functions(cdnow: pd.DataFrame) -> None:
-    model = BetaGeoGammaGamma(
-        horizon_days=273, frequency="orders", recency="days_since", tenure="age", monetary="avg"
-    ).fit(cdnow_snapshots(cdnow))
+    model = BetaGeoGammaGamma(horizon_days=273, **NAMES, frequency_includes_first=False).fit(
+        cdnow_snapshots(cdnow)
+    )
     assert model.bgnbd_.r == pytest.approx(0.243, abs=0.005)
     assert model.bgnbd_.alpha == pytest.approx(4.414, abs=0.005)  # weeks: time_unit_days=7
     bg, gg = model.bgnbd_, model.gamma_gamma_
@@ -119,10 +124,22 @@ def test_estimator_on_snapshot_columns_matches_the_functions(cdnow: pd.DataFrame
 
 def test_estimator_time_unit_does_not_change_predictions(cdnow: pd.DataFrame) -> None:
     table = cdnow_snapshots(cdnow)
-    names = {"frequency": "orders", "recency": "days_since", "tenure": "age", "monetary": "avg"}
+    names = {**NAMES, "frequency_includes_first": False}
     weeks = BetaGeoGammaGamma(**names).fit(table).predict(table)
     days = BetaGeoGammaGamma(**names, time_unit_days=1.0).fit(table).predict(table)
     np.testing.assert_allclose(days, weeks, rtol=1e-3)
+
+
+def test_first_purchase_amount_counts_when_the_mean_includes_it(cdnow: pd.DataFrame) -> None:
+    # A snapshot's avg_amount averages every purchase, so a one-time buyer's amount is evidence:
+    # Gamma-Gamma sees frequency_total amounts, and big first baskets predict big spend.
+    table = cdnow_snapshots(cdnow).assign(orders=cdnow["x"] + 1)
+    table["avg"] = np.where(cdnow["x"] > 0, cdnow["zbar"], 30.0)
+    model = BetaGeoGammaGamma(**NAMES).fit(table)
+    assert model.gamma_gamma_.p != pytest.approx(6.25, abs=0.01)  # fitted on 2,357, not 946
+    one_time = pd.DataFrame({"orders": [1, 1], "days_since": [70, 70], "age": [70, 70]})
+    low, high = model.predict(one_time.assign(avg=[5.0, 500.0]))
+    assert high > 5 * low
 
 
 def test_estimator_names_a_missing_column() -> None:

@@ -161,27 +161,33 @@ def fit_gamma_gamma(x: ArrayLike, mean: ArrayLike, penalizer: float = 0.0) -> Ga
             "monetary value must be positive for customers with repeat purchases; "
             "drop zero-amount or refunded transactions"
         )
+    # Fit on amounts in units of their mean, so gamma is near 1 and the penalizer means the
+    # same for cents and for dollars; gamma is a scale parameter and scales back exactly.
     scale = float(np.mean(mean))
+    unit = mean / scale
 
     def nll(theta: np.ndarray) -> float:
         params = GammaGamma(*np.exp(theta))
-        mean_ll = -np.mean(gamma_gamma_log_likelihood(params, x, mean))
+        mean_ll = -np.mean(gamma_gamma_log_likelihood(params, x, unit))
         return float(mean_ll + penalizer * np.sum(np.exp(theta) ** 2))
 
-    return GammaGamma(*_maximise(nll, np.log([1.0, 2.0, scale]), "Gamma-Gamma"))
+    p, q, gamma = _maximise(nll, np.log([1.0, 2.0, 1.0]), "Gamma-Gamma")
+    return GammaGamma(p, q, gamma * scale)
 
 
 def expected_spend(params: GammaGamma, x: ArrayLike, mean: ArrayLike) -> np.ndarray:
     """Expected amount of a future purchase given x repeat purchases of mean `mean` (eq. 5)."""
     x, mean = _spend(x, mean)
     p, q, g = params.p, params.q, params.gamma
-    if q <= 1:
+    denominator = p * x + q - 1
+    if (denominator <= 0).any():
         raise UserError(
-            f"Gamma-Gamma q={q:.3g} <= 1 implies infinite mean spend; raise model.penalizer"
+            f"Gamma-Gamma q={q:.3g} <= 1: the mean spend of customers without a repeat purchase "
+            "is infinite; score only customers with one, or raise model.penalizer"
         )
     # A weighted mean of the population mean and the customer's own mean; x = 0 -> population.
     own = np.where(x > 0, np.nan_to_num(mean), 0.0)
-    return (g + x * own) * p / (p * x + q - 1)
+    return (g + x * own) * p / denominator
 
 
 class BetaGeoGammaGamma(RegressorMixin, BaseEstimator):
@@ -211,19 +217,19 @@ class BetaGeoGammaGamma(RegressorMixin, BaseEstimator):
         """Fit both models on the history in X; y (the future) is not used."""
         if not self.time_unit_days > 0 or not self.horizon_days > 0:
             raise UserError("model.horizon_days and model.time_unit_days must be positive")
-        x, t_x, T, mean = self._summaries(X)
+        x, t_x, T, amounts, mean = self._summaries(X)
         self.bgnbd_ = fit_bgnbd(x, t_x, T, self.penalizer)
-        self.gamma_gamma_ = fit_gamma_gamma(x, mean, self.penalizer)
+        self.gamma_gamma_ = fit_gamma_gamma(amounts, mean, self.penalizer)
         self.n_features_in_ = X.shape[1]
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Expected spend per row in the `horizon_days` after its cutoff."""
         check_is_fitted(self, "bgnbd_")
-        x, t_x, T, mean = self._summaries(X)
+        x, t_x, T, amounts, mean = self._summaries(X)
         t = self.horizon_days / self.time_unit_days
         purchases = expected_purchases(self.bgnbd_, t, x, t_x, T)
-        return purchases * expected_spend(self.gamma_gamma_, x, mean)
+        return purchases * expected_spend(self.gamma_gamma_, amounts, mean)
 
     def diagnostics(self) -> dict[str, float]:
         """The fitted parameters, for the run's log."""
@@ -231,7 +237,11 @@ class BetaGeoGammaGamma(RegressorMixin, BaseEstimator):
         return {**vars(self.bgnbd_), **vars(self.gamma_gamma_)}
 
     def _summaries(self, X: pd.DataFrame) -> tuple[np.ndarray, ...]:
-        """(x, t_x, T, mean spend) in model time units from the named snapshot columns."""
+        """(x, t_x, T, amounts averaged, their mean) from the named snapshot columns.
+
+        With frequency_includes_first the monetary column averages every purchase, the first
+        included, so Gamma-Gamma sees x + 1 amounts: one-time buyers keep their own evidence.
+        """
         if not isinstance(X, pd.DataFrame):
             raise UserError("BG/NBD reads named columns: use preprocessing=identity")
         names = [self.frequency, self.recency, self.tenure, self.monetary]
@@ -245,4 +255,4 @@ class BetaGeoGammaGamma(RegressorMixin, BaseEstimator):
         frequency, recency, tenure, mean = values.T
         x = frequency - 1 if self.frequency_includes_first else frequency
         unit = self.time_unit_days
-        return x, (tenure - recency) / unit, tenure / unit, mean
+        return x, (tenure - recency) / unit, tenure / unit, frequency, mean
