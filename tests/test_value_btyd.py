@@ -152,3 +152,46 @@ def test_sklearn_api_contract(check: str) -> None:
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, check)("BetaGeoGammaGamma", BetaGeoGammaGamma())
+
+
+def simulate_bgnbd(params: BetaGeo, n: int, seed: int) -> tuple[np.ndarray, ...]:
+    """(x, t_x, T) of n customers drawn from the BG/NBD story itself."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(params.r, 1 / params.alpha, n)
+    dropout = rng.beta(params.a, params.b, n)
+    T = rng.uniform(20, 60, n)
+    x, t_x = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        t = rng.exponential(1 / rate[i])
+        while t < T[i]:
+            x[i], t_x[i] = x[i] + 1, t
+            if rng.uniform() < dropout[i]:
+                break
+            t += rng.exponential(1 / rate[i])
+    return x, t_x, T
+
+
+def test_bgnbd_recovers_simulated_parameters() -> None:
+    truth = BetaGeo(r=0.8, alpha=5.0, a=1.5, b=4.0)
+    x, t_x, T = simulate_bgnbd(truth, 6000, seed=1)
+    fitted = fit_bgnbd(x, t_x, T)
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(fitted, name) == pytest.approx(getattr(truth, name), rel=0.15), name
+    # The fitted and the true model expect about as many purchases in the next 20 weeks.
+    assert expected_purchases(fitted, 20, x, t_x, T).mean() == pytest.approx(
+        expected_purchases(truth, 20, x, t_x, T).mean(), rel=0.05
+    )
+
+
+def test_config_builds_the_estimator() -> None:
+    from growthlab.build import build
+    from tests.conftest import compose_config
+
+    cfg = compose_config(["model=bgnbd_gamma_gamma"])
+    model = build(cfg.model, "model")
+    assert isinstance(model, BetaGeoGammaGamma)
+    assert (model.frequency, model.recency, model.tenure) == (
+        "frequency_total",
+        "recency_days",
+        "tenure_days",
+    )
