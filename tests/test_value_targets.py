@@ -1,0 +1,168 @@
+"""Value snapshots: next-horizon spend by hand, churn's features reused, no look into the future."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from growthlab.data.snapshots import build_snapshots, snapshot_cutoffs
+from growthlab.data.value_targets import NAIVE, PURCHASES, SPEND, build_value_snapshots
+from growthlab.errors import UserError
+from tests.test_snapshots import C1, C2, EVENTS, simulated_log
+
+# churn's hand-made log (tests/test_snapshots.py) plus a second April purchase of A.
+# Horizon 30 days: C1's window is [04-01, 05-01), C2's [05-01, 05-31).
+EXTRA = [("A", "2024-04-10", 7.0, "web")]
+EXPECTED = [
+    # customer, cutoff, future spend, future purchases, naive = spend in the 30 days before
+    ("A", C1, 57.0, 2, 70.0),  # 04-01 (50, at the cutoff: future) + 04-10 (7); 03-10 + 03-25
+    ("B", C1, 0.0, 0, 25.0),  # nothing after; 03-31 18:00 before
+    ("C", C1, 70.0, 1, 0.0),  # one purchase in 2023: inactive for churn, still scored here
+    ("A", C2, 60.0, 1, 57.0),  # 05-20; 04-01 + 04-10
+    ("B", C2, 0.0, 0, 0.0),
+    ("C", C2, 10.0, 1, 70.0),  # 05-30 23:00 is inside; 04-15 before
+    ("D", C2, 0.0, 0, 30.0),  # 05-31 = C2 + 30 days is outside; 04-10 + 04-20 before
+]
+
+
+def hand_log(extra: list[tuple] = EXTRA) -> pd.DataFrame:
+    frame = pd.DataFrame(EVENTS + extra, columns=["customer", "ts", "amount", "channel"])
+    frame["ts"] = pd.to_datetime(frame["ts"], format="ISO8601")
+    return frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
+
+
+def value_snapshots(log: pd.DataFrame, cutoffs: list, **kwargs: object) -> pd.DataFrame:
+    names = {"id_col": "customer", "time_col": "ts", "amount_col": "amount"}
+    return build_value_snapshots(log, cutoffs, **names, channel_col="channel", **kwargs)
+
+
+def test_hand_log_future_spend_purchases_and_naive() -> None:
+    got = value_snapshots(hand_log(), [C2, C1], horizon_days=30, windows=(60,))
+    columns = ["customer", "cutoff", SPEND, PURCHASES, NAIVE]
+    expected = pd.DataFrame(EXPECTED, columns=columns)
+    pd.testing.assert_frame_equal(got[columns], expected, check_dtype=False)
+    assert got[PURCHASES].dtype == np.int64 and got[SPEND].dtype == np.float64
+    assert "churned" not in got.columns
+    assert "monetary_30d" in got.columns and "monetary_60d" in got.columns  # horizon window added
+
+
+def test_features_are_churns_features() -> None:
+    log = hand_log()
+    got = value_snapshots(log, [C1, C2], horizon_days=30)
+    churn = build_snapshots(
+        log,
+        [C1, C2],
+        id_col="customer",
+        time_col="ts",
+        amount_col="amount",
+        channel_col="channel",
+        horizon_days=30,
+        active_window_days=10_000,
+    ).drop(columns="churned")
+    pd.testing.assert_frame_equal(got[list(churn.columns)], churn)
+
+
+def test_without_labels_only_features_and_naive() -> None:
+    # Scoring today: the horizon after the last cutoff is not observed, and need not be.
+    log = hand_log()
+    today = log["ts"].max().normalize() + pd.Timedelta(days=1)
+    got = value_snapshots(log, [today], horizon_days=30, labels=False)
+    assert SPEND not in got.columns and PURCHASES not in got.columns
+    assert list(got["customer"]) == ["A", "B", "C", "D"]
+
+
+def sim_snapshots(log: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> pd.DataFrame:
+    return build_value_snapshots(
+        log, cutoffs, id_col="cid", time_col="when", amount_col="spend", channel_col="via"
+    )
+
+
+def test_events_at_or_after_the_cutoff_never_change_features() -> None:
+    log = simulated_log(7)
+    cutoffs = snapshot_cutoffs(log["when"], 90, 60, 3, history_days=180)
+    rng = np.random.default_rng(9)
+    for cutoff in cutoffs:
+        base = sim_snapshots(log, [cutoff])
+        assert len(base) > 30 and 0 < (base[SPEND] > 0).mean() < 1
+        buyers = base["cid"].to_numpy()[:10]
+        later = rng.choice(log["cid"].unique(), 200)
+        future = pd.DataFrame(
+            {
+                "cid": np.concatenate([buyers, [1, 2], later]),
+                "when": [cutoff] * (buyers.size + 2)
+                + list(cutoff + pd.to_timedelta(rng.integers(1, 400 * 86_400, 200), unit="s")),
+                "spend": 1e6,
+                "via": rng.choice(["app", "email", "shop"], buyers.size + 202),
+            }
+        )
+        after = sim_snapshots(pd.concat([log, future], ignore_index=True), [cutoff])
+        features = [c for c in base.columns if c not in (SPEND, PURCHASES)]
+        pd.testing.assert_frame_equal(after[features], base[features])  # same rows, same values
+        # The purchase AT the cutoff is future: it adds to those customers' labels.
+        gained = (
+            after.set_index("cid").loc[buyers, SPEND] - base.set_index("cid").loc[buyers, SPEND]
+        )
+        assert (gained >= 1e6).all()
+        assert (after[PURCHASES] >= base[PURCHASES]).all()
+
+
+def test_labels_end_at_the_horizon() -> None:
+    log = simulated_log(5)
+    cutoff = snapshot_cutoffs(log["when"], 90, 30, 1, history_days=180)[0]
+    base = sim_snapshots(log, [cutoff])
+    late = pd.DataFrame(
+        {
+            "cid": base["cid"].to_numpy()[:5],
+            "when": cutoff + pd.Timedelta(days=90),  # first instant after [cutoff, cutoff + 90d)
+            "spend": 1e6,
+            "via": "app",
+        }
+    )
+    after = sim_snapshots(pd.concat([log, late], ignore_index=True), [cutoff])
+    pd.testing.assert_frame_equal(after, base)
+
+
+def test_all_cutoffs_at_once_match_one_at_a_time() -> None:
+    log = simulated_log(11)
+    cutoffs = snapshot_cutoffs(log["when"], 90, 30, 4, history_days=180)
+    together = sim_snapshots(log, cutoffs)
+    alone = pd.concat([sim_snapshots(log, [c]) for c in cutoffs], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone)
+
+
+def test_labels_match_a_direct_sum() -> None:
+    log = simulated_log(3)
+    cutoffs = snapshot_cutoffs(log["when"], 90, 45, 3, history_days=180)
+    got = sim_snapshots(log, cutoffs)
+    for cutoff, frame in got.groupby("cutoff"):
+        window = log[(log["when"] >= cutoff) & (log["when"] < cutoff + pd.Timedelta(days=90))]
+        sums = window.groupby("cid")["spend"].sum().reindex(frame["cid"], fill_value=0.0)
+        np.testing.assert_allclose(frame[SPEND], sums.to_numpy())
+        assert frame["cid"].isin(log.loc[log["when"] < cutoff, "cid"]).all()
+        assert frame["cid"].nunique() == log.loc[log["when"] < cutoff, "cid"].nunique()
+
+
+def test_zoned_log() -> None:
+    log = hand_log()
+    log["ts"] = log["ts"].dt.tz_localize("Europe/Berlin")
+    got = value_snapshots(log, [C1, C2], horizon_days=30, windows=(60,))
+    assert got[SPEND].tolist() == [row[2] for row in EXPECTED]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda log: log.assign(amount=log["amount"].where(log.index != 3, -5.0)), "negative"),
+        (lambda log: log.assign(amount=log["amount"].where(log.index != 3, np.nan)), "missing"),
+        (lambda log: log.drop(columns="amount"), "amount"),
+    ],
+)
+def test_bad_amounts_are_user_errors(change: object, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        value_snapshots(change(hand_log()), [C1], horizon_days=30)  # type: ignore[operator]
+
+
+def test_horizon_past_the_data_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="future spend is unobserved"):
+        value_snapshots(hand_log(), [C2], horizon_days=60)
