@@ -14,7 +14,8 @@ N_T, N_C the treated and control counts and Y_T, Y_C their conversions among tho
 
 These are causalml's ``get_qini``/``qini_score`` and ``get_cumgain``/``auuc_score`` (0.18)
 definitions. Where an arm is still empty (N_T or N_C is 0) a point is undefined; like
-causalml, it is interpolated linearly between its defined neighbours (Q(0) = G(0) = 0).
+causalml, Q(k) and the rate difference G(k) / k are interpolated linearly between their
+defined neighbours (both start at 0 for k = 0).
 
 Ties: rows with equal scores form one block that is taken whole or not at all, so the curves
 are evaluated only at block ends and drawn linearly within a block (as sklearn's ROC curve
@@ -124,8 +125,11 @@ def uplift_curve(
     out, arm, scores = check_uplift(y, treatment, uplift, "uplift_curve")
     k, n_t, n_c, y_t, y_c = _block_sums(out, arm, scores)
     with np.errstate(divide="ignore", invalid="ignore"):
-        g = (y_t / n_t - y_c / n_c) * k
-    curve = _fill(out.size, k, np.where((n_t > 0) & (n_c > 0), g, np.nan))
+        lift = np.where((n_t > 0) & (n_c > 0), y_t / n_t - y_c / n_c, np.nan)
+    # Like causalml, an undefined point interpolates the rate difference, not the gain.
+    ok = np.isfinite(lift)
+    lift = np.interp(k, np.r_[0, k[ok]], np.r_[0.0, lift[ok]])
+    curve = _fill(out.size, k, lift * k)
     return np.arange(out.size + 1) / out.size, _normalized(curve) if normalize else curve
 
 
