@@ -143,3 +143,20 @@ def test_arm_without_conversions_is_a_user_error() -> None:
     y = np.where(X["treatment"] == 1, 0, y)
     with pytest.raises(UserError, match="every treated customer"):
         TLearner(inner()).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["s_learner", "t_learner", "x_learner", "class_transformation"])
+def test_model_yaml_builds_and_fits_on_the_simulated_campaign(name: str) -> None:
+    from growthlab.build import build
+    from tests.conftest import compose_config
+
+    overrides = ["dataset=simulated_campaign", "dataset.n_customers=3000"]
+    cfg = compose_config([f"model={name}", *overrides, "model.estimator.n_estimators=20"])
+    model = build(cfg.model, "model")
+    assert model.treatment_column == "treatment"
+    dataset = build(cfg.dataset, "dataset")
+    frame = dataset.load()
+    X = dataset.columns.features(frame).assign(treatment=frame["treatment"])
+    pipe = tabular_pipeline(build(cfg.preprocessing, "preprocessing"), model)
+    scores = pipe.fit(X, frame["converted"]).predict(X.drop(columns="treatment"))
+    assert scores.shape == (len(frame),) and np.isfinite(scores).all()
