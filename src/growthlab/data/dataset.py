@@ -22,6 +22,7 @@ class Columns:
     positive_label: Any = None
     time: str | None = None
     oracle: str | None = None  # known true probability (simulated data only); never a feature
+    treatment: str | None = None  # campaigns: the 0/1 arm (1 = contacted); never a feature
     amount: str | None = None  # transaction logs: the purchase amount (churn snapshots)
     channel: str | None = None  # transaction logs: the channel, for channel-mix features
     user: str | None = None  # interactions: who (recommendation)
@@ -52,8 +53,9 @@ class Columns:
         return cls(**{k: ([] if k in _LIST_ROLES and v is None else v) for k, v in values.items()})
 
     def not_features(self) -> list[str]:
-        """Columns that never reach a model: id, target, time, oracle, PII and dropped ones."""
-        single = [self.id, self.target, self.time, self.oracle, self.user, self.item, self.weight]
+        """Columns that never reach a model: id, target, time, oracle, treatment, PII, dropped."""
+        single = [self.id, self.target, self.time, self.oracle, self.treatment]
+        single += [self.user, self.item, self.weight]
         return [c for c in single if c] + list(self.series) + list(self.pii) + list(self.drop)
 
     def check(self, frame: pd.DataFrame, where: str) -> None:

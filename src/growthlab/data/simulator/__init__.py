@@ -34,6 +34,8 @@ The modules of this package (``src/growthlab/data/simulator/``):
 - ``leads.py``: the leads table's levels and effect sizes, ``draw_leads``;
 - ``clock.py``: when people buy (yearly, weekly, hourly profiles), the operational clock;
 - ``customers.py``: the customer base, ``customers_frame`` and ``draw_transactions``;
+- ``campaign.py``: a randomised campaign whose response types (persuadables, sure things,
+  lost causes, sleeping dogs) give every customer a known ``true_uplift``;
 - ``company.py``: :class:`MarketingSimulator`, which checks arguments and owns the streams;
 - ``datasets.py``: the ``Dataset`` wrappers and the standard column roles;
 - ``cli.py`` (run by ``__main__.py``): the command line above.
@@ -64,6 +66,11 @@ How to add a table (customers, products, transactions, sessions, ...):
 
 from __future__ import annotations
 
+from growthlab.data.simulator.campaign import (
+    RESPONSE_TYPE_SHARES,
+    RESPONSE_TYPES,
+    SIGNUP_CHANNELS,
+)
 from growthlab.data.simulator.cli import WRITERS, main
 from growthlab.data.simulator.clock import (
     HOLIDAY_BUMPS,
@@ -93,12 +100,14 @@ from growthlab.data.simulator.customers import (
     SEGMENT_P_BY_CHANNEL,
 )
 from growthlab.data.simulator.datasets import (
+    CAMPAIGN_COLUMNS,
     CRM_COLUMNS,
     CUSTOMERS_COLUMNS,
     INTERACTIONS_COLUMNS,
     LEADS_COLUMNS,
     REVENUE_COLUMNS,
     TRANSACTIONS_COLUMNS,
+    SimulatedCampaign,
     SimulatedCustomerProfiles,
     SimulatedCustomers,
     SimulatedInteractions,
@@ -158,6 +167,8 @@ __all__ = [
     "SimulatedInteractions",
     "INTERACTIONS_COLUMNS",
     "SimulatedCustomerProfiles",
+    "SimulatedCampaign",
+    "CAMPAIGN_COLUMNS",
     "LEADS_COLUMNS",
     "CUSTOMERS_COLUMNS",
     "TRANSACTIONS_COLUMNS",
@@ -217,6 +228,10 @@ __all__ = [
     "PROFILE_ARCHETYPES",
     "PROFILE_SEGMENT_WEIGHTS",
     "PROFILE_REGIONS",
+    # A randomised campaign with known uplift.
+    "RESPONSE_TYPES",
+    "RESPONSE_TYPE_SHARES",
+    "SIGNUP_CHANNELS",
     # When people buy.
     "SEASON_AMPLITUDE",
     "SEASON_PEAK_DAY",

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from growthlab.data.simulator.campaign import draw_campaign
 from growthlab.data.simulator.customers import (
     _CustomerBase,
     customers_frame,
@@ -38,6 +39,18 @@ class MarketingSimulator:
         start_day = _parse_day(start, "start")
         rng = self._rng("leads")
         return draw_leads(rng, n, start_day, days)
+
+    def campaign(self, n_customers: int, treated_share: float = 0.5) -> pd.DataFrame:
+        """A randomised campaign: customer features, arm, outcome and the true uplift.
+
+        ``treatment`` is 1 for contacted customers (a ``treated_share`` coin), ``converted``
+        follows each customer's latent ``response_type``; ``p_control``, ``p_treated`` and
+        ``true_uplift`` are the truth given the features (``campaign.py``).
+        """
+        n = whole_number(n_customers, "n_customers")
+        if not isinstance(treated_share, int | float) or not 0 < treated_share < 1:
+            raise UserError(f"treated_share must be in (0, 1) (got {treated_share!r})")
+        return draw_campaign(self._rng("campaign"), n, float(treated_share))
 
     def customers(
         self, n_customers: int, start: str = "2023-01-01", days: int = 1095

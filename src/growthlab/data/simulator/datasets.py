@@ -49,6 +49,45 @@ class SimulatedLeads(Dataset):
         return MarketingSimulator(self.seed).leads(self.n_rows, start=self.start, days=self.days)
 
 
+# Roles of the campaign's columns: the latent truth is dropped, the true uplift is the oracle.
+CAMPAIGN_COLUMNS: dict[str, Any] = {
+    "id": "customer_id",
+    "target": "converted",
+    "positive_label": 1,
+    "treatment": "treatment",
+    "oracle": "true_uplift",
+    "drop": ["response_type", "p_control", "p_treated"],
+}
+
+
+class SimulatedCampaign(Dataset):
+    """A randomised campaign with a known per-customer uplift (``_target_`` of a config)."""
+
+    MIN_ROWS = 1000  # a 2-point effect is invisible in fewer rows
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        n_customers: int = 50_000,
+        treated_share: float = 0.5,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(name, columns)
+        hint = "set dataset.n_customers=50000 in the config or on the command line"
+        self.n_customers = whole_number(
+            n_customers, "dataset.n_customers", minimum=self.MIN_ROWS, hint=hint
+        )
+        if not isinstance(treated_share, int | float) or not 0 < treated_share < 1:
+            raise UserError(f"dataset.treated_share must be in (0, 1) (got {treated_share!r})")
+        self.treated_share = float(treated_share)
+        self.seed = whole_number(seed, "dataset.seed", minimum=0)
+
+    def load(self) -> pd.DataFrame:
+        """Generate the campaign table (deterministic for the seed)."""
+        return MarketingSimulator(self.seed).campaign(self.n_customers, self.treated_share)
+
+
 # Roles of the customer tables' columns, for configs and tests that want the standard setup.
 CUSTOMERS_COLUMNS: dict[str, Any] = {"id": "customer_id", "time": "signup_date", "pii": ["email"]}
 TRANSACTIONS_COLUMNS: dict[str, Any] = {
