@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from growthlab.data.dataset import Columns, Dataset
+from growthlab.data.dates import parse_dates
 from growthlab.errors import UserError
 
 READERS = {"csv": pd.read_csv, "parquet": pd.read_parquet}
@@ -46,18 +47,5 @@ class FileDataset(Dataset):
                 "check dataset.format and dataset.read_options"
             ) from None
         if self.columns.time and self.columns.time in frame.columns:
-            frame[self.columns.time] = _to_datetime(frame[self.columns.time], self.columns.time)
+            frame[self.columns.time] = parse_dates(frame[self.columns.time], self.columns.time)
         return frame
-
-
-def _to_datetime(values: pd.Series, column: str) -> pd.Series:
-    try:
-        return pd.to_datetime(values)
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        bad = values[parsed.isna() & values.notna()]
-        example = bad.iloc[0] if len(bad) else values.iloc[0]
-        raise UserError(
-            f"time column {column!r} holds values that are not dates (e.g. {example!r}); "
-            "fix the data or dataset.columns.time"
-        ) from None
