@@ -25,8 +25,9 @@ class FileDataset(Dataset):
         path: str,
         format: str | None = None,
         read_options: Mapping[str, Any] | None = None,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         self.path = Path(path).expanduser()
         self.format = format or self.path.suffix.lstrip(".").lower()
         self.read_options = dict(read_options or {})
@@ -35,7 +36,7 @@ class FileDataset(Dataset):
                 f"dataset.format {self.format!r} is not supported; use one of {sorted(READERS)}"
             )
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         if not self.path.is_file():
             raise UserError(f"data file {str(self.path)!r} does not exist; fix dataset.path")
         try:
