@@ -23,6 +23,22 @@ INPUT ?=
 OUTPUT ?=
 CUTOFF ?=
 BENCH ?= runner_overhead
+# Free text (a reason, file paths) reaches the program through the environment, read by
+# conf/registry/default.yaml: it never becomes part of a shell command line, so quotes and
+# `;` in it are just characters. $(value ...) keeps a `$` in it from being expanded by make.
+# Unset ones stay unset, so `make train` and `python -m growthlab` hash the same config.
+ifdef REASON
+export GROWTHLAB_REASON := $(value REASON)
+endif
+ifdef INPUT
+export GROWTHLAB_INPUT := $(value INPUT)
+endif
+ifdef OUTPUT
+export GROWTHLAB_OUTPUT := $(value OUTPUT)
+endif
+ifdef CUTOFF
+export GROWTHLAB_CUTOFF := $(value CUTOFF)
+endif
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
 .PHONY: help install demo train tune tune-worker sweep promote history score serve ui test \
 	test-slow lint format bench clean
@@ -57,16 +73,14 @@ sweep: $(STAMP) ## Hydra multirun, one MLflow run each: make sweep EXP=lead_scor
 
 promote: $(STAMP) ## gate @challenger (or VERSION=n) against @champion: make promote MODEL=name [VERSION=3 FORCE=1 REASON="..."]
 	$(BIN)/python -m growthlab command=promote registry.model_name=$(MODEL) \
-	  $(if $(VERSION),registry.version=$(VERSION)) $(if $(FORCE),registry.force=true) \
-	  $(if $(REASON),'registry.reason="$(REASON)"') $(ARGS)
+	  $(if $(VERSION),registry.version=$(VERSION)) $(if $(FORCE),registry.force=true) $(ARGS)
 
 history: $(STAMP) ## every promotion decision of a model: make history MODEL=name
 	$(BIN)/python -m growthlab command=history registry.model_name=$(MODEL) $(ARGS)
 
 score: $(STAMP) ## batch scores for the CRM: make score MODEL=name INPUT=leads.csv OUTPUT=scores.csv [ALIAS=challenger]
 	$(BIN)/python -m growthlab command=score registry.model_name=$(MODEL) registry.alias=$(ALIAS) \
-	  registry.scoring.input=$(INPUT) registry.scoring.output=$(OUTPUT) \
-	  $(if $(CUTOFF),registry.scoring.cutoff=$(CUTOFF)) $(ARGS)
+	  $(ARGS)
 
 serve: $(STAMP) ## REST endpoint on 127.0.0.1: make serve MODEL=name PORT=5001 [ALIAS=challenger]
 	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=sqlite:///$(STORE)/mlflow.db \

@@ -138,7 +138,8 @@ def test_file_dataset_parses_the_time_column_to_datetimes(tmp_path: Path, fmt: s
 def test_file_dataset_leaves_other_columns_unparsed_without_a_time_role(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     leads_frame().to_csv(path, index=False)
-    loaded = FileDataset("leads", {"target": "converted"}, str(path)).load()
+    roles = {"target": "converted", "id": "lead_id", "pii": ["email"]}
+    loaded = FileDataset("leads", roles, str(path)).load()
     assert not pd.api.types.is_datetime64_any_dtype(loaded["created_at"])
 
 
@@ -192,13 +193,14 @@ def test_time_column_that_is_not_dates_is_user_error(tmp_path: Path) -> None:
         FileDataset("leads", LEADS_ROLES, str(path)).load()
 
 
-def test_time_column_error_quotes_the_bad_value(tmp_path: Path) -> None:
+def test_time_column_error_names_the_row_never_the_value(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     leads_frame().assign(created_at=["2024-01-03", "not a date", "2024-02-29"]).to_csv(
         path, index=False
     )
-    with pytest.raises(UserError, match="'not a date'"):
+    with pytest.raises(UserError, match="row 2 does not") as err:
         FileDataset("leads", LEADS_ROLES, str(path)).load()
+    assert "not a date" not in str(err.value)  # a cell may hold personal data
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA} is not checked out")

@@ -1,4 +1,4 @@
-"""Every object built from config goes through here: an allow-list of `_target_` prefixes.
+"""Every object built from config goes through here: an allow-list of `_target_` packages.
 
 YAML can name any importable callable; the allow-list keeps a config file from running
 arbitrary code (`os.system`) and turns a typo in a target into one readable line.
@@ -6,7 +6,7 @@ arbitrary code (`os.system`) and turns a typo in a target into one readable line
 
 from __future__ import annotations
 
-import os
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,39 +15,52 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from growthlab.errors import UserError
-
-ALLOWED_PREFIXES = (
-    "growthlab.",
-    "sklearn.",
-    "xgboost.",
-    "statsmodels.",
-    "implicit.",
-    "optuna.",
-)
-
-
-def allowed_prefixes() -> tuple[str, ...]:
-    """Built-in prefixes plus the user's own (GROWTHLAB_ALLOWED_TARGETS=mypkg.,other.)."""
-    extra = os.environ.get("GROWTHLAB_ALLOWED_TARGETS", "")
-    return ALLOWED_PREFIXES + tuple(p.strip() for p in extra.split(",") if p.strip())
+from growthlab.packages import allowed_packages, is_allowed
 
 
 def check_targets(node: Any, where: str) -> None:
-    """Refuse any `_target_` outside the allow-list, anywhere in the node."""
+    """Refuse any `_target_` outside the allow-list, anywhere in the resolved node.
+
+    Resolving first: an interpolation can hide a target (`_target_: ${x}`) or a whole node with
+    one. The target's first dotted name must be an allowed package, and so must the module of
+    the object Hydra would locate: `sklearn.os.system` is os.system, not scikit-learn.
+    """
     if isinstance(node, DictConfig | ListConfig):
-        node = OmegaConf.to_container(node, resolve=False)
+        node = OmegaConf.to_container(node, resolve=True)
     if isinstance(node, Mapping):
         target = node.get("_target_")
-        if target is not None and not str(target).startswith(allowed_prefixes()):
-            raise UserError(
-                f"{where}._target_={target!r} is not allowed; use a growthlab, scikit-learn or "
-                "xgboost class, or allow your package with GROWTHLAB_ALLOWED_TARGETS=yourpkg."
-            )
+        if target is not None:
+            check_target(str(target), f"{where}._target_")
         for key, value in node.items():
             check_targets(value, f"{where}.{key}")
     elif isinstance(node, list | tuple):
         for i, value in enumerate(node):
             check_targets(value, f"{where}[{i}]")
+
+
+def check_target(target: str, where: str, also: tuple[str, ...] = ()) -> None:
+    """One `_target_`: its package by name, then the module of what it names."""
+    allowed = allowed_packages() + also
+    if not is_allowed(target, allowed) or not is_allowed(located_module(target), allowed):
+        raise UserError(
+            f"{where}={target!r} is not allowed; use a class of {', '.join(allowed)}, "
+            "or allow your package with GROWTHLAB_ALLOWED_TARGETS=yourpkg"
+        )
+
+
+def located_module(target: str) -> str:
+    """The module that defines what `target` names; the target itself when it cannot be
+    imported (instantiate then fails on it with its own message, and nothing runs)."""
+    from hydra._internal.utils import _locate
+
+    try:
+        obj = _locate(target)
+    except ImportError:
+        return target  # instantiate fails on it too and says why; nothing runs
+    if inspect.ismodule(obj):
+        return obj.__name__
+    module = getattr(obj, "__module__", None)
+    return module if isinstance(module, str) else ""
 
 
 def check_required(node: Any, where: str) -> None:

@@ -7,9 +7,10 @@ import os
 import re
 import signal
 import sys
+from typing import Any
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from growthlab.errors import UserError
 from growthlab.paths import CONF_DIR, ROOT
@@ -77,10 +78,46 @@ def check_overrides(argv: list[str]) -> None:
         )
     try:
         with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-            cfg = compose(args.config_name or "config", overrides=overrides)
+            cfg = compose(
+                args.config_name or "config", overrides=overrides, return_hydra_config=True
+            )
+            # Hydra itself builds these before any of our code runs: check them here.
+            check_hydra_nodes(cfg.hydra)
+            with open_dict(cfg):
+                del cfg["hydra"]
             OmegaConf.resolve(cfg)
     except (HydraException, OmegaConfBaseException) as exc:
         fail(explain(exc, overrides))
+    except UserError as exc:
+        fail(str(exc))
+
+
+def check_hydra_nodes(hydra_cfg: DictConfig) -> None:
+    """Hydra builds its callbacks (`_target_`) and logging factories (`()`, `class`) before
+    any of our code runs: they pass the allow-list here, or the run never starts."""
+    from growthlab.build import check_target, check_targets
+
+    check_targets(hydra_cfg.get("callbacks"), "hydra.callbacks")
+    for key in ("job_logging", "hydra_logging"):
+        for where, target in logging_factories(hydra_cfg.get(key), f"hydra.{key}"):
+            check_target(target, where, also=("logging",))  # logging.StreamHandler and kin
+
+
+def logging_factories(node: Any, where: str) -> list[tuple[str, str]]:
+    """Every `()` and `class` in a logging dictConfig: the callables logging would call.
+
+    Values are resolved one by one: other keys (a log file under hydra.runtime) are only
+    known inside a Hydra run.
+    """
+    if not isinstance(node, DictConfig):
+        return []
+    found = []
+    for key in node:
+        if key in ("()", "class"):
+            found.append((f"{where}.{key}", str(node[key])))
+        elif OmegaConf.is_dict(node._get_node(key)):
+            found += logging_factories(node[key], f"{where}.{key}")
+    return found
 
 
 def explain(exc: Exception, overrides: list[str]) -> str:

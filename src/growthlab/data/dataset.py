@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from growthlab.data.identifiers import check_identifiers
 from growthlab.errors import UserError
 
 
@@ -52,6 +53,26 @@ class Columns:
         }
         return cls(**{k: ([] if k in _LIST_ROLES and v is None else v) for k, v in values.items()})
 
+    def __post_init__(self) -> None:
+        for role in ("id", "user"):
+            column = getattr(self, role)
+            if column is not None and column in self.pii:
+                raise UserError(
+                    f"column {column!r} is both dataset.columns.{role} and in "
+                    "dataset.columns.pii; an id is never a feature already: remove it from pii "
+                    "(or pick a non-personal id column)"
+                )
+
+    def declared(self) -> list[str]:
+        """Every column named in any role."""
+        single = [
+            getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in _LIST_ROLES and f.name != "positive_label"
+        ]
+        lists = [c for role in _LIST_ROLES for c in getattr(self, role)]
+        return [c for c in single if isinstance(c, str)] + lists
+
     def not_features(self) -> list[str]:
         """Columns that never reach a model: id, target, time, oracle, treatment, PII, dropped."""
         single = [self.id, self.target, self.time, self.oracle, self.treatment]
@@ -87,10 +108,26 @@ _LIST_ROLES = {"pii", "drop", "categorical", "numeric", "series", "known"}
 class Dataset(ABC):
     """A named source of one table, with its column roles."""
 
-    def __init__(self, name: str, columns: Mapping[str, Any] | Columns) -> None:
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Any] | Columns,
+        allow_undeclared_identifiers: bool = False,
+    ) -> None:
         self.name = name
         self.columns = Columns.from_mapping(columns)
+        self.allow_undeclared_identifiers = allow_undeclared_identifiers
+
+    def load(self) -> pd.DataFrame:
+        """The table, once no undeclared column looks like personal data or an identifier.
+
+        Checked here, for every task, before any feature is made from the table.
+        """
+        frame = self.read()
+        if not self.allow_undeclared_identifiers:
+            check_identifiers(frame, self.columns.declared(), f"dataset {self.name!r}")
+        return frame
 
     @abstractmethod
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Read or generate the table."""

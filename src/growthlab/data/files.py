@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from growthlab.data.dataset import Columns, Dataset
+from growthlab.data.dates import parse_dates
 from growthlab.errors import UserError
 
 READERS = {"csv": pd.read_csv, "parquet": pd.read_parquet}
@@ -24,8 +25,9 @@ class FileDataset(Dataset):
         path: str,
         format: str | None = None,
         read_options: Mapping[str, Any] | None = None,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         self.path = Path(path).expanduser()
         self.format = format or self.path.suffix.lstrip(".").lower()
         self.read_options = dict(read_options or {})
@@ -34,7 +36,7 @@ class FileDataset(Dataset):
                 f"dataset.format {self.format!r} is not supported; use one of {sorted(READERS)}"
             )
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         if not self.path.is_file():
             raise UserError(f"data file {str(self.path)!r} does not exist; fix dataset.path")
         try:
@@ -46,18 +48,5 @@ class FileDataset(Dataset):
                 "check dataset.format and dataset.read_options"
             ) from None
         if self.columns.time and self.columns.time in frame.columns:
-            frame[self.columns.time] = _to_datetime(frame[self.columns.time], self.columns.time)
+            frame[self.columns.time] = parse_dates(frame[self.columns.time], self.columns.time)
         return frame
-
-
-def _to_datetime(values: pd.Series, column: str) -> pd.Series:
-    try:
-        return pd.to_datetime(values)
-    except (ValueError, TypeError):
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        bad = values[parsed.isna() & values.notna()]
-        example = bad.iloc[0] if len(bad) else values.iloc[0]
-        raise UserError(
-            f"time column {column!r} holds values that are not dates (e.g. {example!r}); "
-            "fix the data or dataset.columns.time"
-        ) from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from growthlab.data.dates import parse_dates
 from growthlab.errors import UserError
 
 SERIES, TIME, TARGET, FUTURE = "__series__", "__time__", "__target__", "__future__"
@@ -73,21 +74,16 @@ def to_canonical(
 
 
 def _dates(values: pd.Series, column: str) -> np.ndarray:
-    try:
-        return pd.to_datetime(values).to_numpy()
-    except (ValueError, TypeError):
-        raise UserError(
-            f"time column {column!r} holds values that are not dates (e.g. {values.iloc[0]!r}); "
-            "fix the data or dataset.columns.time"
-        ) from None
+    return parse_dates(values, column).to_numpy()
 
 
 def _numbers(values: pd.Series, column: str, role: str) -> np.ndarray:
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() & values.notna()
-    if bad.any():
+    bad = (numbers.isna() & values.notna()).to_numpy()
+    if bad.any():  # the row, never the value: a cell may hold personal data
         raise UserError(
-            f"{role} {column!r} must be numeric but holds {values[bad].iloc[0]!r}; fix the data"
+            f"{role} {column!r} must be numeric but row {int(np.flatnonzero(bad)[0]) + 1} "
+            "is not; fix the data"
         )
     return numbers.to_numpy(dtype=float)
 

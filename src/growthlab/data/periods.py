@@ -35,8 +35,9 @@ class PeriodIndexedFile(FileDataset):
         align: str = "start",
         format: str | None = None,
         read_options: Mapping[str, Any] | None = None,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns, path, format, read_options)
+        super().__init__(name, columns, path, format, read_options, allow_undeclared_identifiers)
         panel.check_frequency(period, "dataset.period")
         if not self.columns.time:
             raise UserError("a period-indexed file needs dataset.columns.time (the period number)")
@@ -51,11 +52,11 @@ class PeriodIndexedFile(FileDataset):
         self.period = period
         self.align = align
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         time = self.columns.time
         roles, self.columns = self.columns, dataclasses.replace(self.columns, time=None)
         try:  # read without the parent's date parsing: the numbers are not timestamps
-            frame = super().load()
+            frame = super().read()
         finally:
             self.columns = roles
         if time not in frame:

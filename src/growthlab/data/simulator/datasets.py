@@ -35,8 +35,9 @@ class SimulatedLeads(Dataset):
         seed: int = 0,
         start: str = "2024-01-01",
         days: int = 730,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         hint = "set dataset.n_rows=50000 in the config or on the command line"
         self.n_rows = whole_number(n_rows, "dataset.n_rows", minimum=self.MIN_ROWS, hint=hint)
         self.seed = whole_number(seed, "dataset.seed", minimum=0)
@@ -44,7 +45,7 @@ class SimulatedLeads(Dataset):
         _parse_day(start, "dataset.start")
         self.start = str(start)
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the leads table (deterministic for the configured seed)."""
         return MarketingSimulator(self.seed).leads(self.n_rows, start=self.start, days=self.days)
 
@@ -117,8 +118,9 @@ class _SimulatedCustomerTable(Dataset):
         seed: int = 0,
         start: str = "2023-01-01",
         days: int = 1095,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         hint = "set dataset.n_customers=20000 in the config or on the command line"
         self.n_customers = whole_number(n_customers, "dataset.n_customers", hint=hint)
         self.seed = whole_number(seed, "dataset.seed", minimum=0)
@@ -130,7 +132,7 @@ class _SimulatedCustomerTable(Dataset):
 class SimulatedCustomers(_SimulatedCustomerTable):
     """The simulated customers as a CRM sees them: no latent truth (``_target_`` of a config)."""
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the customers table's CRM columns (deterministic for the seed)."""
         frame = MarketingSimulator(self.seed).customers(
             self.n_customers, start=self.start, days=self.days
@@ -141,7 +143,7 @@ class SimulatedCustomers(_SimulatedCustomerTable):
 class SimulatedTransactions(_SimulatedCustomerTable):
     """The simulated customers' purchases, one row each (``_target_`` of a config)."""
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the transactions table (deterministic for the seed)."""
         return MarketingSimulator(self.seed).transactions(
             self.n_customers, start=self.start, days=self.days
@@ -171,8 +173,9 @@ class SimulatedInteractions(Dataset):
         seed: int = 0,
         start: str = "2024-01-01",
         days: int = 730,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         for key, value in (("n_customers", n_customers), ("n_products", n_products)):
             whole_number(value, f"dataset.{key}")
         self.seed = whole_number(seed, "dataset.seed", minimum=0)
@@ -187,7 +190,7 @@ class SimulatedInteractions(Dataset):
         self.mean_products = float(mean_products)
         self.start = str(start)
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the purchase lines (deterministic for the seed)."""
         return MarketingSimulator(self.seed).interactions(
             self.n_customers, self.n_products, self.start, self.days, self.mean_products
@@ -204,14 +207,15 @@ class SimulatedCustomerProfiles(Dataset):
         n_customers: int = 5000,
         n_segments: int = 4,
         seed: int = 0,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         for key, value in (("n_customers", n_customers), ("n_segments", n_segments)):
             whole_number(value, f"dataset.{key}")
         whole_number(seed, "dataset.seed", minimum=0)
         self.n_customers, self.n_segments, self.seed = int(n_customers), int(n_segments), int(seed)
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the profiles table (deterministic for the seed)."""
         return MarketingSimulator(self.seed).customer_profiles(self.n_customers, self.n_segments)
 
@@ -237,14 +241,15 @@ class SimulatedRevenue(Dataset):
         seed: int = 0,
         start: str = "2023-01-01",
         days: int = 1095,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         self.n_regions = whole_number(n_regions, "dataset.n_regions")
         self.seed = whole_number(seed, "dataset.seed", minimum=0)
         self.days = whole_number(days, "dataset.days")
         _parse_day(start, "dataset.start")
         self.start = str(start)
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the revenue panel (deterministic for the seed)."""
         return MarketingSimulator(self.seed).revenue(self.n_regions, self.start, self.days)
