@@ -9,8 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from growthlab.paths import ROOT
 
 from .conftest import run_statuses, store_overrides
@@ -19,12 +17,10 @@ TINY = ["dataset.n_rows=2000", "model=logistic_regression"]
 
 CONNECT = """
 import sys
-from growthlab.store_lock import store_lock
 from growthlab.tracking import Tracker
 
-tracker = Tracker(f"sqlite:///{sys.argv[1]}/mlflow.db", f"{sys.argv[1]}/artifacts", "leads")
-with store_lock(tracker.uri):
-    tracker.connect()
+# connect() creates a fresh store under store_lock
+Tracker(f"sqlite:///{sys.argv[1]}/mlflow.db", f"{sys.argv[1]}/artifacts", "leads").connect()
 """
 
 
@@ -43,11 +39,6 @@ def test_the_store_lock_lets_two_processes_create_one_store(store: Path) -> None
     assert _together([command] * 3) == []
 
 
-@pytest.mark.xfail(
-    reason="needs tracking.Tracker.connect to create the store and experiment under "
-    "store_lock(self.uri) (other developer's file)",
-    strict=False,
-)
 def test_two_runs_started_at_once_on_a_fresh_store_both_finish(store: Path) -> None:
     command = [sys.executable, "-m", "growthlab", *TINY, *store_overrides(store)]
     assert _together([command] * 2) == []

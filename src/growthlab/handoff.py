@@ -127,25 +127,30 @@ def score(cfg: DictConfig) -> None:
     registry = _connect(cfg)
     version = registry.model_version(reg.model_name, alias=reg.alias)
     model = registry.load_model(version.uri)
-    task, schema = task_of(version.run_id), registry.schema(model)
+    trained = registry.run_config(version.run_id)  # its task, and how its file was read
+    task, schema = build(trained.task, "task"), registry.schema(model)
+    read_options = dict(trained.dataset.get("read_options") or {})
     reference = None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
         X, _ = task.outcomes(registry.download_frame(version.run_id, registry.HOLDOUT), schema)
         reference = _scores(model, task.score_column, X)
-    source = Path(reg.scoring.input).expanduser()
+    source, target = Path(reg.scoring.input).expanduser(), Path(reg.scoring.output).expanduser()
+    scoring.check_paths(source, target)  # before a log becomes a snapshot file of our own
     with tempfile.TemporaryDirectory() as folder:
         if reg.scoring.cutoff:
-            source = _table_from_log(task, schema, source, str(reg.scoring.cutoff), Path(folder))
+            cutoff = str(reg.scoring.cutoff)
+            source = _table_from_log(task, schema, source, cutoff, Path(folder), read_options)
         summary = scoring.score_file(
             model.predict,
             registry.input_schema(model),
             source,
-            Path(reg.scoring.output).expanduser(),
+            target,
             reference,
             task.score_column,
             f"{reg.model_name}/{version.version}",
             None if task.whole_input else int(reg.scoring.chunk_rows),
             float(reg.scoring.psi_threshold),
+            read_options,
         )
     drift = "" if np.isnan(summary["psi"]) else f"  (PSI vs holdout {summary['psi']:.3f})"
     print(
@@ -155,12 +160,17 @@ def score(cfg: DictConfig) -> None:
 
 
 def _table_from_log(
-    task: Task, schema: dict[str, Any], log_file: Path, cutoff: str, folder: Path
+    task: Task,
+    schema: dict[str, Any],
+    log_file: Path,
+    cutoff: str,
+    folder: Path,
+    read_options: dict[str, Any],
 ) -> Path:
     """A churn model scores customers, not events: build their snapshot at the cutoff first."""
     if not task.scores_logs:
         raise UserError(f"a {task.name} model scores rows as they are: leave CUTOFF unset")
-    table = task.table_from_log(scoring.read_table(log_file), cutoff, schema)
+    table = task.table_from_log(scoring.read_table(log_file, read_options), cutoff, schema)
     path = folder / "customers_at_cutoff.parquet"
     table.to_parquet(path, index=False)
     return path

@@ -25,8 +25,10 @@ from mlflow.tracking import MlflowClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from growthlab import packages
 from growthlab.errors import UserError
 from growthlab.processes import alive
+from growthlab.store_lock import store_lock
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +48,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 # Artifacts here are small and local: MLflow's download progress bars are noise on a terminal.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-# What a logged model needs to load: pinned to what trained it, so scores are reproducible.
-MODEL_DISTRIBUTIONS = (
-    "mlflow",
-    "cloudpickle",
-    "numpy",
-    "pandas",
-    "scikit-learn",
-    "xgboost-cpu",
-    "xgboost",
-    "pyarrow",
-    "scipy",
-    "statsmodels",
-    "implicit",
-    "threadpoolctl",
-)
+# What a logged model needs to load (growthlab/packages.py), pinned to what trained it.
+MODEL_DISTRIBUTIONS = packages.model_requirements()
 PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
 MAX_PARAM_LENGTH = 6000
 
@@ -79,13 +68,15 @@ class Tracker:
             Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_registry_uri(self.uri)
-        client = MlflowClient()
-        experiment = client.get_experiment_by_name(self.experiment_name)
-        if experiment is not None:
-            return experiment.experiment_id
-        # A local store keeps artifacts beside the database, not wherever the cwd happens to be.
-        location = None if is_remote(self.uri) else self.artifact_dir.as_uri()
-        return client.create_experiment(self.experiment_name, artifact_location=location)
+        # A fresh SQLite store is created (migrated) by one process at a time: two at once race.
+        with store_lock(self.uri):
+            client = MlflowClient()
+            experiment = client.get_experiment_by_name(self.experiment_name)
+            if experiment is not None:
+                return experiment.experiment_id
+            # A local store keeps artifacts beside the database, not wherever the cwd is.
+            location = None if is_remote(self.uri) else self.artifact_dir.as_uri()
+            return client.create_experiment(self.experiment_name, artifact_location=location)
 
     @contextmanager
     def run(

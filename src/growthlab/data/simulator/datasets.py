@@ -73,8 +73,9 @@ class SimulatedCampaign(Dataset):
         n_customers: int = 50_000,
         treated_share: float = 0.5,
         seed: int = 0,
+        allow_undeclared_identifiers: bool = False,
     ) -> None:
-        super().__init__(name, columns)
+        super().__init__(name, columns, allow_undeclared_identifiers)
         hint = "set dataset.n_customers=50000 in the config or on the command line"
         self.n_customers = whole_number(
             n_customers, "dataset.n_customers", minimum=self.MIN_ROWS, hint=hint
@@ -84,7 +85,7 @@ class SimulatedCampaign(Dataset):
         self.treated_share = float(treated_share)
         self.seed = whole_number(seed, "dataset.seed", minimum=0)
 
-    def load(self) -> pd.DataFrame:
+    def read(self) -> pd.DataFrame:
         """Generate the campaign table (deterministic for the seed)."""
         return MarketingSimulator(self.seed).campaign(self.n_customers, self.treated_share)
 
