@@ -15,6 +15,7 @@ from typing import Any
 
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -104,6 +105,36 @@ def test_noise_fails_floor_and_baseline(case: dict[str, np.ndarray]) -> None:
     checks = judge(Gate(floors=FLOOR, resamples=200), case["y"], case["noise"], None)
     assert list(checks) == ["floor.roc_auc", "baseline"]  # no champion yet: no champion row
     assert not checks["floor.roc_auc"].passed and not checks["baseline"].passed
+
+
+class TwoBaselines(LeadScoring):
+    """A task with two references to beat (as uplift has random targeting and a response
+    model) and two gate metrics."""
+
+    gate_metrics = ("roc_auc", "average_precision")
+
+    def baselines(self, y: np.ndarray, X: Any = None) -> dict[str, np.ndarray]:
+        return {"base_rate": np.full(len(y), y.mean()), "noise": X["noise"].to_numpy()}
+
+
+def test_every_baseline_and_gate_metric_is_a_check(case: dict[str, np.ndarray]) -> None:
+    X = pd.DataFrame({"noise": case["noise"]})
+    gate = Gate(floors={}, resamples=200)
+    checks = gate.judge(TwoBaselines(), case["y"], case["sharp"], case["blurred"], None, X)
+    rows = [(c.check, c.metric) for c in checks]
+    assert rows == [
+        ("base_rate", "roc_auc"),
+        ("noise", "roc_auc"),
+        ("champion", "roc_auc"),
+        ("base_rate", "average_precision"),
+        ("noise", "average_precision"),
+        ("champion", "average_precision"),
+    ]
+    assert passed(checks)
+    worse = gate.judge(TwoBaselines(), case["y"], case["noise"] * 0.99, None, None, X)
+    assert not [c for c in worse if c.check == "noise" and c.passed]  # no better than noise
+    listed = Gate(metric=["average_precision"], floors={}, resamples=100)
+    assert listed.metrics(TwoBaselines()) == ["average_precision"]
 
 
 def test_floors_and_ceilings(case: dict[str, np.ndarray]) -> None:

@@ -5,7 +5,7 @@ Pure decisions on arrays; reading and writing the MLflow registry is tracking.py
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ class Gate:
 
     def __init__(
         self,
-        metric: str | None = None,
+        metric: str | Sequence[str] | None = None,
         floors: Mapping[str, float] | None = None,
         ceilings: Mapping[str, float] | None = None,
         resamples: int = 1000,
@@ -51,7 +51,7 @@ class Gate:
             )
         if not 0 < confidence < 1 or resamples < 100:
             raise UserError("registry.gate needs 0 < confidence < 1 and resamples >= 100")
-        self.metric = metric  # None: the task's objective
+        self.metric = metric  # None: the task's gate metrics (its objective by default)
         self.floors = None if floors is None else dict(floors)  # None: the task's floors
         self.ceilings = dict(ceilings or {})
         self.resamples = resamples
@@ -74,11 +74,12 @@ class Gate:
         Floors and ceilings are measured on the holdout; a metric the holdout cannot give
         (segment stability needs refits) is taken as `recorded` when the version was trained.
         """
-        metric = self.metric or task.objective
+        metrics = self.metrics(task)
         floors = task.floors if self.floors is None else self.floors
-        if metric not in task.metric_names():
+        unknown = [m for m in metrics if m not in task.metric_names()]
+        if unknown:
             raise UserError(
-                f"registry.gate: {metric!r} is not a metric of this task; "
+                f"registry.gate: {unknown[0]!r} is not a metric of this task; "
                 f"choose from {', '.join(task.metric_names())}"
             )
         values = task.metrics_of(y, challenger)
@@ -88,18 +89,28 @@ class Gate:
             for check, given in bounds
             for k, v in given.items()
         ]
-        baseline = task.baseline_scores(y, X)
-        if baseline is not None:
-            checks.append(self._beats("baseline", task, metric, y, baseline, challenger))
-        if champion is not None:
-            checks.append(self._beats("champion", task, metric, y, champion, challenger))
-        elif champion_error is not None:
-            passed = self.fallback == "floors_and_baseline"
-            note = (
-                f"champion cannot score this holdout ({champion_error}); fallback: {self.fallback}"
-            )
-            checks.append(Check("champion", metric, None, values[metric], passed=passed, note=note))
+        baselines = task.baselines(y, X)
+        for metric in metrics:
+            for name, scores in baselines.items():
+                checks.append(self._beats(name, task, metric, y, scores, challenger))
+            if champion is not None:
+                checks.append(self._beats("champion", task, metric, y, champion, challenger))
+            elif champion_error is not None:
+                passed = self.fallback == "floors_and_baseline"
+                note = (
+                    f"champion cannot score this holdout ({champion_error}); "
+                    f"fallback: {self.fallback}"
+                )
+                checks.append(
+                    Check("champion", metric, None, values[metric], passed=passed, note=note)
+                )
         return checks
+
+    def metrics(self, task: Any) -> list[str]:
+        """What the challenger must beat baselines and champion on: config, else the task's."""
+        if self.metric is None:
+            return list(task.gate_metrics)
+        return [self.metric] if isinstance(self.metric, str) else list(self.metric)
 
     def _beats(
         self,

@@ -12,7 +12,7 @@ Filling in a new task (a module in tasks/ and a YAML file in conf/task/):
   where the defaults do not fit minimized, floors, headline, score_column, binary_labels,
   whole_input, predict_params, scores_logs;
 - where the defaults do not fit: input_example, holdout, outcomes, metric_function,
-  baseline_scores, bootstrap_groups, table_from_log.
+  baseline_scores (or baselines), gate_metrics, bootstrap_groups, table_from_log.
 tests/test_task_contract.py runs every conf/task/*.yaml through the whole interface.
 """
 
@@ -108,6 +108,20 @@ class Task(ABC):
     def baseline_scores(self, y: np.ndarray, X: pd.DataFrame | None = None) -> np.ndarray | None:
         """The naive model's predictions a challenger must beat (None: no baseline)."""
         return None
+
+    def baselines(self, y: np.ndarray, X: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+        """Every reference a challenger must beat, by name (the verdict table's check column).
+
+        Default: the one naive model of baseline_scores, named "baseline". A task with several
+        (uplift: random and the response model) overrides this.
+        """
+        scores = self.baseline_scores(y, X)
+        return {} if scores is None else {"baseline": scores}
+
+    @property
+    def gate_metrics(self) -> tuple[str, ...]:
+        """The metrics a challenger must win on against baselines and champion (its objective)."""
+        return (self.objective,)
 
     def bootstrap_groups(self, y: np.ndarray) -> np.ndarray | None:
         """A group per unit the gate resamples whole (None: units are independent)."""
