@@ -16,6 +16,14 @@ import growthlab.cli  # noqa: F401 - registers the growthlab_root resolver
 from growthlab.paths import CONF_DIR, ROOT
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# Lead scoring small and quick: a few seconds a run on CI's two cores, one thread (two OpenMP
+# threads on a busy 2-core machine wait on each other).
+FAST = [
+    "dataset.n_rows=4000",
+    "model.n_estimators=30",
+    "task.importance_rows=300",
+    "model.n_jobs=1",
+]
 
 # scikit-learn's API-contract checks that need no fit on NumPy arrays. parametrize_with_checks
 # is not used for our estimators: nearly every generic check fits on arrays, and they read named

@@ -25,16 +25,9 @@ from growthlab.gate import Gate, passed
 from growthlab.paths import ROOT
 from growthlab.runner import RunResult, run
 from growthlab.tasks.lead_scoring import LeadScoring
-from tests.conftest import compose_config, store_overrides
+from tests.conftest import FAST, compose_config, store_overrides
 
 NAME = "lead_scoring-simulated_leads"  # ${task.name}-${dataset.name}
-# n_jobs=1: on a busy 2-core machine XGBoost's two OpenMP threads wait on each other.
-SMALL = [
-    "dataset.n_rows=4000",
-    "model.n_estimators=30",
-    "task.importance_rows=300",
-    "model.n_jobs=1",
-]
 WEAK = ["model.n_estimators=2", "model.max_depth=1"]
 GATE = ["registry.gate.resamples=100"]  # enough for these clear-cut cases; 10x faster
 ROLLBACK_REASON = "rollback after incident"
@@ -264,7 +257,7 @@ def connect(store: Path) -> MlflowClient:
 
 
 def config(store: Path, *overrides: str):
-    return compose_config([*SMALL, *store_overrides(store), *overrides])
+    return compose_config([*FAST, *store_overrides(store), *overrides])
 
 
 @dataclass

@@ -16,15 +16,9 @@ from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.runner import run
 from growthlab.tasks import part_from_frame
-from tests.conftest import compose_config, score_file, store_overrides
+from tests.conftest import FAST, compose_config, score_file, store_overrides
 
 NAME = "lead_scoring-simulated_leads"
-SMALL = [
-    "dataset.n_rows=4000",
-    "model.n_estimators=30",
-    "task.importance_rows=300",
-    "model.n_jobs=1",  # two OpenMP threads on a busy 2-core machine wait on each other
-]
 PASS_THROUGH = ["lead_id", "email", "created_at"]
 COUNTS = ["pages_viewed", "email_opens", "email_clicks", "form_fills", "days_since_first_touch"]
 
@@ -40,7 +34,7 @@ class Champion:
 @pytest.fixture(scope="module")
 def champion(tmp_path_factory: pytest.TempPathFactory) -> Champion:
     store = tmp_path_factory.mktemp("scoring")
-    run(compose_config([*SMALL, *store_overrides(store)]))
+    run(compose_config([*FAST, *store_overrides(store)]))
     handoff.promote(
         compose_config(["command=promote", "registry.gate.resamples=100", f"store={store}"])
     )

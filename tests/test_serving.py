@@ -21,17 +21,11 @@ import pytest
 from growthlab import handoff
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.runner import run
-from tests.conftest import compose_config, score_file, store_overrides
+from tests.conftest import FAST, compose_config, score_file, store_overrides
 
 pytestmark = pytest.mark.slow
 
 NAME = "lead_scoring-simulated_leads"
-SMALL = [
-    "dataset.n_rows=4000",
-    "model.n_estimators=30",
-    "task.importance_rows=300",
-    "model.n_jobs=1",
-]
 BIN = Path(sys.executable).parent
 READY_SECONDS = 90
 
@@ -39,7 +33,7 @@ READY_SECONDS = 90
 @pytest.fixture(scope="module")
 def promoted(module_store: Path) -> Path:
     """A store whose model has been trained and promoted to @champion."""
-    run(compose_config([*SMALL, *store_overrides(module_store)]))
+    run(compose_config([*FAST, *store_overrides(module_store)]))
     handoff.promote(
         compose_config(["command=promote", "registry.gate.resamples=100", f"store={module_store}"])
     )

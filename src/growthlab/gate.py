@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from growthlab.errors import UserError
 from growthlab.metrics.bootstrap import paired_difference
+
+if TYPE_CHECKING:
+    from growthlab.tasks import Task
 
 FALLBACKS = ("floors_and_baseline", "refuse")
 
@@ -61,7 +64,7 @@ class Gate:
 
     def judge(
         self,
-        task: Any,
+        task: Task,
         y: np.ndarray,
         challenger: np.ndarray,
         champion: np.ndarray | None,
@@ -106,7 +109,7 @@ class Gate:
                 )
         return checks
 
-    def metrics(self, task: Any) -> list[str]:
+    def metrics(self, task: Task) -> list[str]:
         """What the challenger must beat baselines and champion on: config, else the task's."""
         if self.metric is None:
             return list(task.gate_metrics)
@@ -115,7 +118,7 @@ class Gate:
     def _beats(
         self,
         check: str,
-        task: Any,
+        task: Task,
         name: str,
         y: np.ndarray,
         reference: np.ndarray,
