@@ -184,3 +184,17 @@ def test_a_campaign_that_chose_whom_to_contact_is_warned_about(
         data = prepare(frame.assign(treatment=chosen.astype(int)))
     assert data.info["propensity_auc"] > 0.8
     assert "propensity AUC" in caplog.text
+
+
+@SLOW
+def test_tuned_run_optimises_validation_qini_and_refits(module_store: Path) -> None:
+    overrides = ["experiments=uplift_x_learner", "tuner=tpe", "tuner.n_trials=2"]
+    small = ["dataset.n_customers=5000", "model.estimator.n_estimators=30"]
+    result = run(
+        compose_config(
+            [*overrides, *small, "registry.register=false", *store_overrides(module_store)]
+        )
+    )
+    logged = MlflowClient().get_run(result.run_id)
+    assert "best_valid_qini" in logged.data.metrics and "test_qini" in logged.data.metrics
+    assert logged.data.params["data.refit_on"] == "train+valid"
