@@ -12,10 +12,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from growthlab import handoff, registry
+from growthlab.build import build
 from growthlab.data.dataset import Columns
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
-from growthlab.runner import RunResult, run
+from growthlab.runner import RunResult, model_spec, run
 from growthlab.tasks.uplift import Uplift
 from tests.conftest import (
     compose_config,
@@ -198,3 +199,27 @@ def test_tuned_run_optimises_validation_qini_and_refits(module_store: Path) -> N
     logged = MlflowClient().get_run(result.run_id)
     assert "best_valid_qini" in logged.data.metrics and "test_qini" in logged.data.metrics
     assert logged.data.params["data.refit_on"] == "train+valid"
+
+
+def test_class_transformation_answers_uplift_and_treat_only() -> None:
+    cfg = compose_config(
+        [
+            "experiments=uplift_class_transformation",
+            "dataset.n_customers=3000",
+            "model.estimator.n_estimators=30",
+            "model.estimator.n_jobs=1",
+        ]
+    )
+    task, dataset = Uplift(), build(cfg.dataset, "dataset")
+    data = task.prepare(dataset.load(), dataset.columns)
+    model = task.fit(model_spec(cfg).build(), data)
+    out = task.predict_frame(model, task.input_example(data), data.schema)
+    assert list(out.columns) == ["uplift", "treat"]
+    assert out["treat"].tolist() == (40.0 * out["uplift"] > 0.5).tolist()
+
+
+def test_a_plain_classifier_is_refused_in_one_line() -> None:
+    cfg = compose_config(["task=uplift", "dataset=simulated_campaign", "model=logistic_regression"])
+    data = prepare(campaign())
+    with pytest.raises(UserError, match="not an uplift learner.*model=s_learner"):
+        Uplift().fit(model_spec(cfg).build(), data)
