@@ -223,3 +223,16 @@ def test_a_plain_classifier_is_refused_in_one_line() -> None:
     data = prepare(campaign())
     with pytest.raises(UserError, match="not an uplift learner.*model=s_learner"):
         Uplift().fit(model_spec(cfg).build(), data)
+
+
+def test_gate_reads_outcome_and_arm_from_2d_y() -> None:
+    """The gate's bootstrap resamples customers: rows of [outcome, arm, response, random]."""
+    from growthlab.gate import Gate, passed
+
+    frame = MarketingSimulator(2).campaign(20000)
+    random = np.random.default_rng(0).random(len(frame))
+    y = np.column_stack([frame.converted, frame.treatment, frame.p_treated, random])
+    checks = Gate(resamples=200).judge(Uplift(), y, frame.true_uplift.to_numpy(), None)
+    assert [(c.check, c.metric) for c in checks] == [("random", "qini"), ("response_model", "qini")]
+    assert passed(checks)  # the true uplift beats both, beyond noise
+    assert abs(checks[0].reference) < checks[1].reference < checks[1].challenger
