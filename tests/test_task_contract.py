@@ -48,6 +48,13 @@ TINY = {
         "dataset.n_products=60",
         "model=popularity",
     ],
+    "uplift": [
+        "dataset=simulated_campaign",
+        "dataset.n_customers=3000",
+        "model=t_learner",
+        "model.estimator.n_estimators=30",
+        "model.estimator.n_jobs=1",
+    ],
 }
 TASKS = sorted(p.stem for p in (CONF_DIR / "task").glob("*.yaml"))
 

@@ -103,3 +103,12 @@ def test_dataset_from_yaml() -> None:
 def test_dataset_rejects_bad_arguments(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(UserError, match=match):
         SimulatedCampaign("c", CAMPAIGN_COLUMNS, **kwargs)  # type: ignore[arg-type]
+
+
+def test_cli_writes_a_campaign_file_to_score(tmp_path) -> None:  # noqa: ANN001
+    from growthlab.data.simulator.cli import main
+
+    main(["campaign", "--customers", "200", "--to-score", "--out", str(tmp_path / "c.csv")])
+    frame = pd.read_csv(tmp_path / "c.csv")
+    assert len(frame) == 200 and "customer_id" in frame
+    assert not {"treatment", "converted", "true_uplift"} & set(frame.columns)

@@ -82,6 +82,22 @@ def forecast(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataF
     return out
 
 
+def uplift(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
+    """Per customer: `uplift`, `p_treated` and `p_control` (S, T, X learners) and `treat`.
+
+    `treat` is whether contacting pays: value per conversion x uplift > cost per contact.
+    """
+    learner = model[-1] if isinstance(model, Pipeline) else model
+    encoded = model[:-1].transform(X) if isinstance(model, Pipeline) else X
+    effect = np.asarray(learner.predict_uplift(encoded), dtype=float)
+    out = pd.DataFrame({"uplift": effect}, index=X.index)
+    if hasattr(learner, "predict_response"):
+        out["p_treated"], out["p_control"] = learner.predict_response(encoded)
+    value, cost = float(schema["value_per_conversion"]), float(schema["contact_cost"])
+    out["treat"] = value * effect - cost > 0
+    return out
+
+
 def panel_input(frame: pd.DataFrame, schema: Mapping[str, Any], training: bool) -> pd.DataFrame:
     """A forecaster's view of a user table: the declared columns only, parsed and flagged."""
     from growthlab.data import panel
@@ -104,6 +120,7 @@ ADAPTERS: dict[str, Adapter] = {
     "segments": segments,
     "recommendations": recommendations,
     "forecast": forecast,
+    "uplift": uplift,
 }
 
 

@@ -23,7 +23,9 @@ class Columns:
     positive_label: Any = None
     time: str | None = None
     oracle: str | None = None  # known true probability (simulated data only); never a feature
-    treatment: str | None = None  # campaigns: the 0/1 arm (1 = contacted); never a feature
+    treatment: str | None = None  # campaigns: the arm (1 = contacted); never a feature
+    treated_label: Any = None  # campaigns: the arm value meaning "contacted" (else 0/1, booleans)
+    control_label: Any = None  # campaigns: the arm value meaning "not contacted" (several arms)
     amount: str | None = None  # transaction logs: the purchase amount (churn snapshots)
     channel: str | None = None  # transaction logs: the channel, for channel-mix features
     user: str | None = None  # interactions: who (recommendation)
@@ -68,7 +70,7 @@ class Columns:
         single = [
             getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in _LIST_ROLES and f.name != "positive_label"
+            if f.name not in _LIST_ROLES and f.name not in _LABELS
         ]
         lists = [c for role in _LIST_ROLES for c in getattr(self, role)]
         return [c for c in single if isinstance(c, str)] + lists
@@ -103,6 +105,7 @@ class Columns:
 
 
 _LIST_ROLES = {"pii", "drop", "categorical", "numeric", "series", "known"}
+_LABELS = {"positive_label", "treated_label", "control_label"}  # values, not column names
 
 
 class Dataset(ABC):

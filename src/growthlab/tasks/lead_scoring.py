@@ -250,7 +250,9 @@ def _rows(part: Part, rows: np.ndarray) -> Part:
     return Part(part.X.iloc[rows], part.y[rows], oracle)
 
 
-def binary_target(values: pd.Series, positive_label: object = None) -> np.ndarray:
+def binary_target(
+    values: pd.Series, positive_label: object = None, task: str = "lead scoring"
+) -> np.ndarray:
     """0/1 labels from 0/1 numbers, booleans, or any values with a declared positive label."""
     name = values.name
     if values.isna().any():
@@ -277,7 +279,7 @@ def binary_target(values: pd.Series, positive_label: object = None) -> np.ndarra
         hint = (
             f"declare dataset.columns.positive_label={distinct[0]}"
             if len(distinct) == 2
-            else "lead scoring needs a binary target"
+            else f"{task} needs a binary target"
         )
         raise UserError(f"target {name!r} is not 0/1 (values: {shown}); {hint}")
     if y.min() == y.max():

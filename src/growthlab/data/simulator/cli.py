@@ -8,11 +8,21 @@ from growthlab.data.simulator.company import MarketingSimulator
 from growthlab.data.simulator.datasets import CRM_COLUMNS
 from growthlab.errors import UserError
 
+# What a campaign file to score lacks: the arm, the outcome and the truth behind them.
+CAMPAIGN_HIDDEN = [
+    "treatment",
+    "converted",
+    "response_type",
+    "p_control",
+    "p_treated",
+    "true_uplift",
+]
+
 WRITERS = {".csv": "to_csv", ".parquet": "to_parquet"}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m growthlab.data.simulator {leads,customers,transactions} --out FILE``."""
+    """``python -m growthlab.data.simulator {leads,customers,transactions,campaign} --out FILE``."""
     import argparse
     from pathlib import Path
 
@@ -38,6 +48,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     customers.add_argument(
         "--crm-only", action="store_true", help="only the CRM columns, without the latent truth"
     )
+    campaign = tables.add_parser(
+        "campaign", parents=[common], help="a randomised campaign with each customer's uplift"
+    )
+    campaign.add_argument("--customers", type=int, default=50_000, help="number of customers")
+    campaign.add_argument(
+        "--to-score",
+        action="store_true",
+        help="only the customer columns (no arm, outcome or truth): a file for make score",
+    )
     args = parser.parse_args(argv)
 
     out = Path(args.out).expanduser()
@@ -54,6 +73,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             if args.crm_only:
                 frame = frame[list(CRM_COLUMNS)]
             what = f"{len(frame):,} customers"
+        elif args.table == "campaign":
+            if window:
+                parser.error("a campaign has no time window: leave --start and --days out")
+            frame = simulator.campaign(args.customers)
+            if args.to_score:
+                frame = frame.drop(columns=CAMPAIGN_HIDDEN)
+            what = f"{len(frame):,} campaign customers"
         else:
             frame = simulator.transactions(args.customers, **window)
             what = f"{len(frame):,} transactions of {args.customers:,} customers"
