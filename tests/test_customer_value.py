@@ -223,6 +223,7 @@ def test_horizon_past_the_data_is_one_line() -> None:
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.slow  # a subprocess: ~20 s of imports
 def test_a_customer_table_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     pd.DataFrame({"customer": range(60), "spend": 1.0}).to_csv(path, index=False)
@@ -239,3 +240,12 @@ def test_a_customer_table_is_refused_in_one_line(tmp_path: Path) -> None:
 def test_task_config_builds() -> None:
     task = build(compose_config([EXPERIMENT]).task, "task")
     assert task.gate_metrics == ("normalized_gini", "mae") and "mae" in task.minimized
+
+
+def test_a_classifier_is_refused_in_one_line() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from growthlab.tasks.customer_value import _regressor
+
+    with pytest.raises(UserError, match="model=xgboost_regressor"):
+        _regressor(LogisticRegression())

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 
 from growthlab.data.dataset import Columns
 from growthlab.data.snapshots import CUTOFF, log_roles, log_to_score, snapshot_cutoffs
@@ -200,15 +200,14 @@ class CustomerValue(Task):
     def fit(self, model: BaseEstimator, data: Prepared, report: Report | None = None) -> Any:
         """Spend and purchases on the training cutoffs; tiers from the training predictions."""
         train = data.parts["train"]
-        targets = train.y[:, [0, 3]]
-        return SpendAndPurchases(model, self.tier_cuts).fit(train.X, targets)
+        return SpendAndPurchases(_regressor(model), self.tier_cuts).fit(train.X, train.y[:, [0, 3]])
 
     def validate(
         self, new_model: Callable[[], BaseEstimator], data: Prepared, report: Report | None = None
     ) -> dict[str, float]:
         """A tuning trial: the spend model alone (purchases and tiers are not tuned)."""
         train, valid = data.parts["train"], data.parts["valid"]
-        model = new_model().fit(train.X, train.y[:, 0])
+        model = _regressor(new_model()).fit(train.X, train.y[:, 0])
         predicted = np.clip(np.asarray(model.predict(valid.X), dtype=np.float64), 0.0, None)
         return self.metrics_of(valid.y, predicted)
 
@@ -285,6 +284,16 @@ class CustomerValue(Task):
         self, holdout: pd.DataFrame, schema: Mapping[str, Any]
     ) -> tuple[pd.DataFrame, np.ndarray]:
         return holdout.drop(columns=list(Y_COLUMNS)), holdout[list(Y_COLUMNS)].to_numpy(float)
+
+
+def _regressor(model: BaseEstimator) -> BaseEstimator:
+    """The configured model, if it predicts amounts (a classifier would read spend as classes)."""
+    if is_classifier(model):
+        raise UserError(
+            "customer value predicts amounts: choose a regressor, model=xgboost_regressor "
+            "or model=bgnbd_gamma_gamma"
+        )
+    return model
 
 
 def _actual(y: np.ndarray) -> np.ndarray:
