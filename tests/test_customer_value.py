@@ -75,6 +75,9 @@ def test_pyfunc_answers_value_purchases_and_tier(value_run: RunResult) -> None:
     test = value_run.data.parts["test"]
     assert "recency_days" in test.X and "cutoff_month" in test.X
     assert "customer_id" not in test.X and "naive_spend" not in test.X
+    assert not {"future_spend", "future_purchases", "cutoff"} & set(test.X)  # no target leaks
+    cutoff = pd.Timestamp(MlflowClient().get_run(value_run.run_id).data.params["data.test_start"])
+    assert (test.X["cutoff_month"] == cutoff.month).all()  # the season is the cutoff's month
     served = mlflow.pyfunc.load_model(value_run.model_uri).predict(test.X)
     assert list(served.columns) == ["value", "purchases", "tier"]
     np.testing.assert_allclose(served["value"], value_run.model.predict(test.X), rtol=1e-6)
