@@ -115,14 +115,8 @@ class CustomerValue(Task):
             "test": np.flatnonzero(cut == cutoffs[-1].to_datetime64()),
         }
         features = self.features(snapshots, roles["id"])
-        y = np.column_stack(
-            [
-                snapshots[SPEND],
-                np.full(len(snapshots), np.nan),
-                snapshots[NAIVE],
-                snapshots[PURCHASES],
-            ]
-        ).astype(np.float64)
+        y = snapshots[[SPEND, SPEND, NAIVE, PURCHASES]].to_numpy(np.float64)  # as Y_COLUMNS
+        y[:, 1] = np.nan  # BG/NBD's predictions: filled below for valid and test
         info: dict[str, Any] = {
             "split": "out_of_time_cutoffs",
             "cutoffs": ",".join(f"{c:%Y-%m-%d}" for c in cutoffs),
@@ -145,12 +139,7 @@ class CustomerValue(Task):
             info[f"{split}_buyers"] = float(np.mean(part.y[:, 0] > 0))
             info[f"{split}_start"] = str(snapshots[CUTOFF].iloc[rows].min())
             info[f"{split}_end"] = str(snapshots[CUTOFF].iloc[rows].max())
-        schema = {
-            "log": roles,
-            "horizon_days": self.horizon_days,
-            "tier_cuts": list(self.tier_cuts),
-        }
-        return Prepared(parts, info, schema)
+        return Prepared(parts, info, {"log": roles, "tier_cuts": list(self.tier_cuts)})
 
     def snapshots(
         self,
@@ -184,7 +173,13 @@ class CustomerValue(Task):
     def bgnbd(self, X: pd.DataFrame) -> np.ndarray:
         """BG/NBD x Gamma-Gamma fitted on these customers' history, their expected spend."""
         model = BetaGeoGammaGamma(horizon_days=self.horizon_days, penalizer=self.bgnbd_penalizer)
-        return model.fit(X).predict(X)
+        try:
+            return model.fit(X).predict(X)
+        except UserError as exc:  # its hints name model.*: here the knob is the task's
+            raise UserError(
+                f"the BG/NBD x Gamma-Gamma baseline: {exc} (the baseline's penalty is "
+                "task.bgnbd_penalizer)"
+            ) from None
 
     def table_from_log(
         self, log: pd.DataFrame, cutoff: str, schema: Mapping[str, Any]
