@@ -29,6 +29,14 @@ TINY = {
         "model=logistic_regression",
         "task.importance_rows=100",
     ],
+    "customer_value": [
+        "dataset=simulated_transactions",
+        "dataset.n_customers=600",
+        "dataset.days=700",
+        "model=xgboost_regressor",
+        "model.n_estimators=30",
+        "model.n_jobs=1",
+    ],
     "segmentation": [
         "dataset=simulated_customer_profiles",
         "dataset.n_customers=400",

@@ -98,6 +98,19 @@ def uplift(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFra
     return out
 
 
+def value(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
+    """Per customer, the next horizon: expected spend `value`, expected `purchases`, `tier`.
+
+    The tier compares the value with cut points the model learned on its training customers
+    (top shares schema["tier_cuts"]), so it does not depend on the other rows scored with it.
+    """
+    values = np.asarray(model.predict(X), dtype=np.float64)
+    return pd.DataFrame(
+        {"value": values, "purchases": model.predict_purchases(X), "tier": model.tiers(values)},
+        index=X.index,
+    )
+
+
 def panel_input(frame: pd.DataFrame, schema: Mapping[str, Any], training: bool) -> pd.DataFrame:
     """A forecaster's view of a user table: the declared columns only, parsed and flagged."""
     from growthlab.data import panel
@@ -121,6 +134,7 @@ ADAPTERS: dict[str, Adapter] = {
     "recommendations": recommendations,
     "forecast": forecast,
     "uplift": uplift,
+    "value": value,
 }
 
 

@@ -231,6 +231,12 @@ class BetaGeoGammaGamma(RegressorMixin, BaseEstimator):
         purchases = expected_purchases(self.bgnbd_, t, x, t_x, T)
         return purchases * expected_spend(self.gamma_gamma_, amounts, mean)
 
+    def predict_purchases(self, X: pd.DataFrame) -> np.ndarray:
+        """Expected purchases per row in the `horizon_days` after its cutoff (BG/NBD alone)."""
+        check_is_fitted(self, "bgnbd_")
+        x, t_x, T, _, _ = self._summaries(X)
+        return expected_purchases(self.bgnbd_, self.horizon_days / self.time_unit_days, x, t_x, T)
+
     def diagnostics(self) -> dict[str, float]:
         """The fitted parameters, for the run's log."""
         check_is_fitted(self, "bgnbd_")
