@@ -37,7 +37,9 @@ def planted_run(module_store: Path) -> RunResult:
 
 @pytest.fixture(scope="module")
 def log_run(module_store: Path) -> RunResult:
-    overrides = [*LOG, "tuner.n_trials=8", "task.stability_resamples=3"]
+    # On 2,500 customers the refit on train + valid moves a borderline k's stability by about
+    # 0.1: choosing with a margin keeps the registered model above the gate's 0.75 floor.
+    overrides = [*LOG, "tuner.n_trials=8", "task.min_stability=0.9"]
     return run(compose_config([*overrides, *store_overrides(module_store)]))
 
 
