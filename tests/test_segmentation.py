@@ -37,9 +37,10 @@ def planted_run(module_store: Path) -> RunResult:
 
 @pytest.fixture(scope="module")
 def log_run(module_store: Path) -> RunResult:
-    # On 2,500 customers the refit on train + valid moves a borderline k's stability by about
-    # 0.1: choosing with a margin keeps the registered model above the gate's 0.75 floor.
-    overrides = [*LOG, "tuner.n_trials=8", "task.min_stability=0.9"]
+    # On 2,500 customers bootstrap stability is noisy (k = 4: ARI 0.87 on train, 0.63 after the
+    # refit on train + valid): this small log keeps k = 2 in range so the gate tests stay about
+    # the gate; the default-size log's actionable k is test_the_log_gets_an_actionable_stable_k.
+    overrides = [*LOG, "tuner.n_trials=8", "task.stability_resamples=3", "task.min_segments=2"]
     return run(compose_config([*overrides, *store_overrides(module_store)]))
 
 
@@ -116,19 +117,27 @@ def test_log_shape_uses_the_churn_snapshot_features(log_run: RunResult) -> None:
     assert {"mean_recency_days", "mean_frequency_total", "mean_monetary_total"} <= set(profile)
 
 
-def test_the_log_gets_an_actionable_stable_k(log_run: RunResult) -> None:
+def test_every_k_of_the_range_is_logged_as_a_table_and_a_plot(log_run: RunResult) -> None:
     metrics = MlflowClient().get_run(log_run.run_id).data.metrics
-    assert 3 <= metrics["test_n_segments"] <= 8
-    assert metrics["test_stability_ari"] >= 0.8
-    names = log_run.model.names_
-    assert len(set(names.values())) == len(names) == metrics["test_n_segments"]
+    assert 2 <= metrics["test_n_segments"] <= 8
     client = MlflowClient()
     local = client.download_artifacts(log_run.run_id, "tables/test_segment_choice.csv")
     choice = pd.read_csv(local)
-    assert choice["k"].tolist() == list(range(3, 9))
+    assert choice["k"].tolist() == list(range(2, 9))
     assert choice.loc[choice["chosen"], "k"].tolist() == [metrics["test_n_segments"]]
     artifacts = {a.path for a in client.list_artifacts(log_run.run_id, "plots")}
-    assert any("test_segment_choice" in a for a in artifacts)
+    assert "plots/test_segment_choice.png" in artifacts
+
+
+@pytest.mark.slow
+def test_the_log_gets_an_actionable_stable_k(tmp_path: Path) -> None:
+    log = ["experiments=segmentation_kmeans_log"]  # the default size: 20,000 customers
+    result = run(compose_config([*log, *store_overrides(tmp_path)]))
+    metrics = MlflowClient().get_run(result.run_id).data.metrics
+    assert 3 <= metrics["test_n_segments"] <= 8
+    assert metrics["test_stability_ari"] >= 0.8
+    names = result.model.names_
+    assert len(set(names.values())) == len(names) == metrics["test_n_segments"]
 
 
 def test_pyfunc_assigns_segment_id_and_name(log_run: RunResult) -> None:
@@ -206,9 +215,9 @@ def test_the_rfm_rules_as_challenger_lose_to_the_champion(
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SURVEY.exists(), reason="../shared/data is not checked out")
-def test_the_survey_gets_an_actionable_stable_k(module_store: Path) -> None:
-    overrides = ["experiments=segmentation_kmeans_survey", "model.n_init=2"]
-    result = run(compose_config([*overrides, *store_overrides(module_store)]))
+def test_the_survey_gets_an_actionable_stable_k(tmp_path: Path) -> None:
+    overrides = ["experiments=segmentation_kmeans_survey"]
+    result = run(compose_config([*overrides, *store_overrides(tmp_path)]))
     metrics = MlflowClient().get_run(result.run_id).data.metrics
     assert 3 <= metrics["test_n_segments"] <= 8
     assert metrics["test_stability_ari"] >= 0.8
