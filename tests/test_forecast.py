@@ -30,6 +30,7 @@ SMALL = [
     "dataset.days=300",
     "task.horizon=14",
     "model.n_estimators=40",
+    "tuner=none",  # the experiment tunes within a time budget; these tests fit once
 ]
 MODEL = "forecast-simulated_revenue"
 
@@ -163,7 +164,7 @@ def test_tuned_run_validates_before_the_test_windows(tmp_path: Path) -> None:
     not (SHARED_DATA / "texas_housing_sales_monthly.csv").exists(), reason="no ../shared/data"
 )
 def test_texas_monthly_panel_runs_and_beats_the_seasonal_naive(tmp_path: Path) -> None:
-    overrides = ["experiments=forecast_texas_housing", "model.n_estimators=100"]
+    overrides = ["experiments=forecast_texas_housing", "model.n_estimators=100", "tuner=none"]
     result = run(compose_config([*overrides, *store_overrides(tmp_path)]))
     assert result.data.info["frequency"] == "MS" and result.data.info["n_series"] == 46
     assert result.metrics["test_mase"] < result.metrics["test_baseline_mase"]
@@ -176,7 +177,7 @@ def test_texas_monthly_panel_runs_and_beats_the_seasonal_naive(tmp_path: Path) -
     not (SHARED_DATA / "borden_cheese_retailer_week.csv").exists(), reason="no ../shared/data"
 )
 def test_cheese_weekly_panel_with_drivers_runs(tmp_path: Path) -> None:
-    overrides = ["experiments=forecast_cheese_retailers", "model.n_estimators=100"]
+    overrides = ["experiments=forecast_cheese_retailers", "model.n_estimators=100", "tuner=none"]
     result = run(compose_config([*overrides, *store_overrides(tmp_path)]))
     assert result.data.info["frequency"] == "W" and result.data.info["known"] == "DISP,PRICE"
     assert result.metrics["test_mase"] < result.metrics["test_baseline_mase"]

@@ -12,7 +12,12 @@ from growthlab.errors import UserError
 from growthlab.runner import run
 from tests.conftest import compose_config, growthlab, one_line_error, run_statuses, store_overrides
 
-SIM = ["experiments=forecast_global_xgboost", "dataset.n_regions=1", "dataset.days=200"]
+SIM = [
+    "experiments=forecast_global_xgboost",
+    "dataset.n_regions=1",
+    "dataset.days=200",
+    "tuner=none",
+]
 CASES = {
     "series column missing": (["dataset.columns.series=[shop]"], "column 'shop' declared"),
     "no series declared": (["dataset.columns.series=[]"], "dataset.columns.series"),
@@ -21,6 +26,8 @@ CASES = {
     "unknown frequency": (["task.frequency=Q"], "task.frequency='Q' is unknown"),
     "bad refit policy": (["task.backtest.refit=sometimes"], "use once or every"),
     "bad strategy": (["model.strategy=sideways", "task.horizon=7"], "model.strategy"),
+    "bad final refit": (["task.final_refit=sometimes"], "use all or backtest"),
+    "blend weight above one": (["model.baseline_weight=1.5"], "model.baseline_weight"),
 }
 
 

@@ -29,6 +29,12 @@ CASES = {
     ),
     "one segment": (["model.n_clusters=1"], "2 or more"),
     "unknown objective": (["task.objective=inertia"], "task.objective"),
+    "k outside the business range": (["model.n_clusters=9"], "outside task.min_segments"),
+    "business range upside down": (
+        ["task.min_segments=6", "task.max_segments=4"],
+        "2 <= min_segments <= max_segments",
+    ),
+    "stability floor not an ARI": (["task.min_stability=2"], "task.min_stability"),
     "rfm rules without rfm columns": (["model=rfm_rules"], "task.recency_column"),
 }
 ON_THE_CLI = ("min share impossible", "too few customers for k")  # before data / inside a run

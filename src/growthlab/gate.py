@@ -109,6 +109,48 @@ class Gate:
                 )
         return checks
 
+    def judge_recorded(
+        self,
+        task: Task,
+        recorded: Mapping[str, float],
+        champion: Mapping[str, float] | None,
+        champion_error: str | None = None,
+    ) -> list[Check]:
+        """Every check on the test figures recorded at training (task.recorded_gate).
+
+        A model refitted on all history has seen every window: re-scoring it would leak, so
+        floors, the baselines (recorded as baseline_<metric> on the same windows) and the
+        champion are compared as recorded. No interval: the windows are not re-drawn.
+        """
+        metrics = self.metrics(task)
+        floors = task.floors if self.floors is None else self.floors
+        bounds = [("floor", floors), ("ceiling", self.ceilings)]
+        checks = [
+            _bound(check, k, v, {}, recorded) for check, given in bounds for k, v in given.items()
+        ]
+        note = "as recorded at training"
+        for metric in metrics:
+            value = _bound("floor", metric, float("-inf"), {}, recorded).challenger
+            references = {"baseline": recorded.get(f"baseline_{metric}")}
+            if champion is not None and metric in champion:
+                references["champion"] = champion[metric]
+            elif champion is not None or champion_error is not None:
+                passed = self.fallback == "floors_and_baseline"
+                why = champion_error or f"the champion recorded no test {metric}"
+                checks.append(
+                    Check("champion", metric, None, value, passed=passed,
+                          note=f"{why}; fallback: {self.fallback}")
+                )  # fmt: skip
+            for name, reference in references.items():
+                if reference is None:
+                    continue
+                sign = -1.0 if metric in task.minimized else 1.0
+                gain = sign * (value - reference)
+                checks.append(
+                    Check(name, metric, reference, value, gain, passed=gain > 0, note=note)
+                )
+        return checks
+
     def metrics(self, task: Task) -> list[str]:
         """What the challenger must beat baselines and champion on: config, else the task's."""
         if self.metric is None:

@@ -43,27 +43,25 @@ def promote(cfg: DictConfig) -> None:
     current = registry.alias_version(name, registry.CHAMPION)
     if current == candidate.version:
         raise UserError(f"version {current} is already the champion of {name!r}")
-    model = registry.load_model(candidate.uri)
     task = task_of(candidate.run_id)
-    holdout = registry.download_frame(candidate.run_id, registry.HOLDOUT)
-    X, y = task.outcomes(holdout, registry.schema(model))
-    challenger_scores = _scores(model, task.output_column, X)
-    champion_scores, champion_error = None, None
-    if current is not None:
-        try:
-            champion = registry.load_model(f"models:/{name}/{current}")
-            champion_scores = _scores(champion, task.output_column, X)
-        except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
-            champion_error = str(exc).strip().splitlines()[0][:200]
-    checks = gate.judge(
-        task, y, challenger_scores, champion_scores, champion_error, X,
-        registry.recorded_metrics(candidate.tags),
-    )  # fmt: skip
+    if task.recorded_gate:  # the model has seen every window: judge the recorded backtest
+        champion_recorded = None
+        if current is not None:
+            champion_recorded = registry.recorded_metrics(
+                registry.model_version(name, current).tags
+            )
+        checks = gate.judge_recorded(
+            task, registry.recorded_metrics(candidate.tags), champion_recorded
+        )
+        units = "the test windows recorded at training"
+    else:
+        checks, n = _judge_holdout(gate, task, registry, candidate, name, current)
+        units = f"{n} holdout units"
     verdict = gates.passed(checks)
     moved = verdict or bool(reg.force)
     print(
         f"\n{name}: challenger v{candidate.version} vs champion "
-        f"{'v' + current if current else '(none yet)'} on {len(y)} holdout units\n"
+        f"{'v' + current if current else '(none yet)'} on {units}\n"
     )
     print(gates.verdict_table(checks, gate.confidence))
     if moved:  # the alias first: the history must never show a move that did not happen
@@ -88,6 +86,28 @@ def promote(cfg: DictConfig) -> None:
             f'{"v" + current if current else "unset"} (override: FORCE=1 REASON="...")'
         )
     print(f"\n@champion -> v{candidate.version}" + (" (forced)" if reg.force else ""))
+
+
+def _judge_holdout(
+    gate: Any, task: Task, registry: Any, candidate: Any, name: str, current: str | None
+) -> tuple[list[Any], int]:
+    """Re-score challenger and champion on the challenger's holdout, and judge them."""
+    model = registry.load_model(candidate.uri)
+    holdout = registry.download_frame(candidate.run_id, registry.HOLDOUT)
+    X, y = task.outcomes(holdout, registry.schema(model))
+    challenger_scores = _scores(model, task.output_column, X)
+    champion_scores, champion_error = None, None
+    if current is not None:
+        try:
+            champion = registry.load_model(f"models:/{name}/{current}")
+            champion_scores = _scores(champion, task.output_column, X)
+        except Exception as exc:  # noqa: BLE001 - any failure to score is reported, then judged
+            champion_error = str(exc).strip().splitlines()[0][:200]
+    checks = gate.judge(
+        task, y, challenger_scores, champion_scores, champion_error, X,
+        registry.recorded_metrics(candidate.tags),
+    )  # fmt: skip
+    return checks, len(y)
 
 
 def history(cfg: DictConfig) -> None:

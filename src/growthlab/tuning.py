@@ -61,6 +61,7 @@ class Tuner:
         heartbeat_seconds: int = 10,
         progress: bool = True,
         start_from_config: bool = True,
+        sweep_first: str | None = None,
     ) -> None:
         if sampler not in ("none", "tpe", "random"):
             raise UserError(f"tuner.sampler={sampler!r} is unknown; use none, tpe or random")
@@ -87,6 +88,7 @@ class Tuner:
         self.heartbeat_seconds = heartbeat_seconds
         self.progress = progress
         self.start_from_config = start_from_config
+        self.sweep_first = sweep_first
 
     @property
     def enabled(self) -> bool:
@@ -149,13 +151,34 @@ class Tuner:
         the defaults; trying them first means the study's best is at least as good on its own
         validation. Values outside their distribution are left to the sampler.
         """
-        if not self.start_from_config or study.trials:
+        if study.trials:
             return
         admitted = {
             p.key: values[p.key] for p in space if p.key in values and p.admits(values[p.key])
         }
-        if admitted:
+        if admitted and self.start_from_config:
             study.enqueue_trial(admitted)
+        # A small dimension that decides the answer (segmentation's k) is tried in full, each
+        # value with the config's other settings, before the sampler explores.
+        for value in self._sweep(space):
+            if not (self.start_from_config and admitted.get(self.sweep_first) == value):
+                study.enqueue_trial({**admitted, self.sweep_first: value})
+
+    def _sweep(self, space: list[Param]) -> list[Any]:
+        """Every value of the tuner.sweep_first dimension (an int range or a categorical)."""
+        if self.sweep_first is None:
+            return []
+        found = [p for p in space if p.key == self.sweep_first]
+        if not found or found[0].type not in ("int", "categorical"):
+            usable = [p.key for p in space if p.type in ("int", "categorical")]
+            raise UserError(
+                f"tuner.sweep_first={self.sweep_first!r} is not an int or categorical key of "
+                f"the search space; use one of {', '.join(usable) or 'none'}"
+            )
+        param = found[0]
+        if param.type == "categorical":
+            return list(param.choices)
+        return list(range(int(param.low), int(param.high) + 1, int(param.step or 1)))
 
     def _sampler(self, seed: int) -> optuna.samplers.BaseSampler:
         seed %= 2**32

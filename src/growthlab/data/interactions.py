@@ -60,13 +60,14 @@ def filter_min_interactions(pairs: pd.DataFrame, user: str, minimum: int) -> pd.
     return pairs[sizes.to_numpy() >= minimum].reset_index(drop=True)
 
 
-def holdout_last(users: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
+def holdout_last(users: np.ndarray, order: np.ndarray, n: int | np.ndarray) -> np.ndarray:
     """True for each user's last n rows by `order`, for users who keep at least one row.
 
     With timestamps as `order` this is the chronological leave-last-n-out; with random keys
-    it is a per-user random holdout of n items. Ties keep the rows' original order.
+    it is a per-user random holdout of n items. Ties keep the rows' original order. n may be
+    one count per row (its user's count, as holdout_share gives).
     """
-    if n < 1:
+    if np.ndim(n) == 0 and n < 1:
         raise UserError(f"the number of held-out items per user must be at least 1 (got {n})")
     frame = pd.DataFrame({"user": pd.factorize(users)[0], "order": order})
     ranked = frame.sort_values(["user", "order"], kind="stable")
@@ -81,6 +82,21 @@ def holdout_mask(
     """Each user's last n items by time, or n items at random (seeded) without a time."""
     order = pairs[time].to_numpy() if time else np.random.default_rng(seed).random(len(pairs))
     return holdout_last(pairs[user].to_numpy(), order, n)
+
+
+def holdout_share(
+    pairs: pd.DataFrame, user: str, fraction: float, time: str | None = None, seed: int = 0
+) -> np.ndarray:
+    """Each user's last share of items by time, or a seeded random share (the ratio split).
+
+    A user with n items holds out round(fraction * n) of them (halves round up), at least
+    one and never all: 75 / 25 on 4 items is 3 / 1, on 6 items 4 / 2 (1.5 rounds up).
+    """
+    users = pairs[user].to_numpy()
+    sizes = pairs.groupby(user, sort=False)[user].transform("size").to_numpy()
+    counts = np.clip(np.floor(fraction * sizes + 0.5).astype(int), 1, np.maximum(sizes - 1, 1))
+    order = pairs[time].to_numpy() if time else np.random.default_rng(seed).random(len(pairs))
+    return holdout_last(users, order, counts)
 
 
 def index_of(values: pd.Series | np.ndarray) -> pd.Index:

@@ -160,6 +160,8 @@ class ETS(PanelForecaster):
 class GlobalBoosted(PanelForecaster):
     """One XGBoost regressor over all series on lag, window-mean, calendar and driver features.
 
+    baseline_weight w blends in the seasonal naive: (1 - w) * boosted + w * naive.
+
     recursive: one model one step ahead, its forecasts fed back as lags for the next step;
     direct: one model per step h (features end h periods before the target), `horizon`
     models. Lags and windows default by frequency (daily: 1-3, 7, 14, 21, 28 and 7, 28).
@@ -183,6 +185,8 @@ class GlobalBoosted(PanelForecaster):
         reg_lambda: float = 1.0,
         n_jobs: int = 2,
         random_state: int = 0,
+        baseline_weight: float = 0.0,
+        season_length: int | None = None,
     ) -> None:
         self.strategy = strategy
         self.horizon = horizon
@@ -200,12 +204,17 @@ class GlobalBoosted(PanelForecaster):
         self.reg_lambda = reg_lambda
         self.n_jobs = n_jobs
         self.random_state = random_state
-
-    season_length = None
+        self.baseline_weight = baseline_weight
+        self.season_length = season_length
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GlobalBoosted:
         if self.strategy not in ("recursive", "direct"):
             raise UserError(f"model.strategy={self.strategy!r}; use recursive or direct")
+        weight = self.baseline_weight
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+            raise UserError(
+                f"model.baseline_weight={weight!r}; use a share of the seasonal naive in [0, 1]"
+            )
         whole_number(self.horizon, "model.horizon")
         super().fit(X)
         kind = panel.family(self.frequency_)
@@ -273,6 +282,16 @@ class GlobalBoosted(PanelForecaster):
         return design, level
 
     def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        boosted = self._boosted(wide, last)
+        if not self.baseline_weight:
+            return boosted
+        # The blend: on short or noisy panels the seasonal naive is hard to beat, and a share
+        # of it (the weight the study chooses on the validation windows) shrinks the boosted
+        # model's variance towards it.
+        naive = SeasonalNaive(self._season(), self.frequency_)._forecast(wide, last)
+        return (1 - self.baseline_weight) * boosted + self.baseline_weight * naive
+
+    def _boosted(self, wide: Wide, last: np.ndarray) -> np.ndarray:
         missing = [k for k in self.known_ if np.isnan(wide.known[k][wide.future]).any()]
         if missing:
             raise UserError(

@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
@@ -116,4 +117,26 @@ def silhouette_figure(values: ArrayLike, segments: ArrayLike, names: dict[int, s
         low += len(part) + 10
     ax.axvline(float(np.mean(values)) if len(values) else 0.0, color="grey", ls="--")
     ax.set(title="Silhouette per customer", xlabel="Silhouette", yticks=[], xlim=(-1, 1))
+    return fig
+
+
+def choice_figure(table: pd.DataFrame, objective: str, min_stability: float) -> Figure:
+    """Separation and bootstrap stability per k of the business range, the chosen k marked."""
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.subplots()
+    ks = table["k"].to_numpy()
+    feasible = table["feasible"].to_numpy(bool)
+    value = table[objective].to_numpy(float)
+    ax.plot(ks[feasible], value[feasible], "o", color="tab:blue", label=f"{objective} (feasible)")
+    ax.plot(ks[~feasible], value[~feasible], "x", color="tab:gray", label="infeasible (penalised)")
+    ax.set(xlabel="segments (k)", ylabel=objective, title="Choosing k: separation and stability")
+    right = ax.twinx()
+    right.plot(ks, table["stability_ari"], "s-", color="tab:orange", label="stability ARI")
+    right.axhline(min_stability, color="tab:orange", ls=":", label="stability floor")
+    right.set(ylabel="bootstrap ARI", ylim=(min(0.0, table["stability_ari"].min()), 1.05))
+    for k in ks[table["chosen"].to_numpy(bool)]:
+        ax.axvline(k, color="tab:green", ls="--", label=f"chosen k = {k}")
+    lines = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="best", fontsize=8)
     return fig

@@ -10,7 +10,7 @@ Filling in a new task (a module in tasks/ and a YAML file in conf/task/):
 - the abstract methods below: prepare, fit, validate, evaluate, metric_names, metrics_of;
 - the class attributes: name, objective, output (an adapter name), output_column, and
   where the defaults do not fit minimized, floors, headline, score_column, binary_labels,
-  whole_input, predict_params, scores_logs;
+  whole_input, predict_params, scores_logs, recorded_gate;
 - where the defaults do not fit: input_example, holdout, outcomes, metric_function,
   baseline_scores (or baselines), gate_metrics, bootstrap_groups, table_from_log.
 tests/test_task_contract.py runs every conf/task/*.yaml through the whole interface.
@@ -49,6 +49,9 @@ class Task(ABC):
     whole_input: ClassVar[bool] = False  # batch scoring reads the file whole (series)
     scores_logs: ClassVar[bool] = False  # can build its input from an event log at a cutoff
     predict_params: Mapping[str, Any] | None = None  # keyword options of the served model
+    # True: the model handed on has seen the holdout (a forecaster refitted on all history),
+    # so the gate judges the test metrics recorded at training instead of re-scoring it.
+    recorded_gate: bool = False
 
     # --- what every task must say -------------------------------------------------------------
 

@@ -6,6 +6,12 @@ validate (tuning never sees a test period). Each window's forecast uses only the
 before its origin. Accuracy is reported overall and per step ahead, next to the seasonal
 naive forecast the model must beat (the gate's baseline); MASE is the objective.
 
+The model handed on (task.final_refit=all, the default) is refitted on the whole history
+after the backtest: it has learned from the latest windows, so no window is left to score
+it on without leaking, and the gate judges the backtest's figures recorded at training
+(recorded_gate). final_refit=backtest keeps the model of the test windows, judged on the
+holdout (the last test window) as before.
+
 Over 300 lines: the rolling-origin backtest and the plots of its windows fill in the whole
 Task contract.
 """
@@ -34,6 +40,7 @@ from growthlab.tasks import LABEL, Evaluation, Prepared, Task
 
 log = logging.getLogger(__name__)
 BACKTEST = {"windows": 3, "valid_windows": 2, "step": None, "refit": "once"}
+FINAL_REFITS = ("all", "backtest")
 STEP_METRICS = ("mase", "mae", "bias")  # also reported per step ahead: mase_h1, mae_h1, ...
 Report = Callable[[int, float], None]
 
@@ -72,9 +79,12 @@ class Forecast(Task):
         backtest: Mapping[str, Any] | None = None,
         min_history: int | None = None,
         plot_series: int | Sequence[str] = 3,
+        final_refit: str = "all",
         seed: int = 0,
     ) -> None:
         panel.check_frequency(frequency)
+        if final_refit not in FINAL_REFITS:
+            raise UserError(f"task.final_refit={final_refit!r}; use all or backtest")
         unknown = sorted(set(backtest or {}) - set(BACKTEST))
         if unknown:
             raise UserError(f"task.backtest.{unknown[0]} is unknown; use {', '.join(BACKTEST)}")
@@ -92,7 +102,13 @@ class Forecast(Task):
         self.season_length = season_length
         self.min_history = min_history
         self.plot_series = plot_series
+        self.final_refit = final_refit
         self.seed = seed
+
+    @property
+    def recorded_gate(self) -> bool:
+        """Refitted on all history, the model has seen every window: judge what was recorded."""
+        return self.final_refit == "all"
 
     # --- the panel -----------------------------------------------------------------------------
 
@@ -139,6 +155,7 @@ class Forecast(Task):
             "known": ",".join(columns.known),
             "ignored_columns": ",".join(map(str, ignored)),
             "refit": self.backtest["refit"],
+            "final_refit": self.final_refit,
         }
         for split, starts in origins.items():
             info[f"{split}_origins"] = ",".join(f"{times[o]:%Y-%m-%d}" for o in starts)
@@ -224,7 +241,10 @@ class Forecast(Task):
     def fit(
         self, model: BaseEstimator, data: PanelData, report: Report | None = None
     ) -> BaseEstimator:
-        """Train on everything before the first test window (what the test windows may see)."""
+        """The model handed on: trained on all history (final_refit=all), else on everything
+        before the first test window (the backtest's own model)."""
+        if self.final_refit == "all":
+            return model.fit(data.frame[~data.frame[FUTURE].to_numpy(bool)])
         model_input, _ = self.window_input(data, data.origins["test"][0])
         return model.fit(model_input[~model_input[FUTURE]])
 
@@ -240,7 +260,10 @@ class Forecast(Task):
     ) -> Evaluation:
         result = Evaluation()
         for split in splits:
-            fitted = model if split == "test" else None  # trained on exactly the test history
+            # final_refit=backtest: the model was trained on exactly the test history; refitted
+            # on all history it has seen the test windows, so the backtest refits a clone
+            own = split == "test" and self.final_refit == "backtest"
+            fitted = model if own else None
             table = self.backtest_run(lambda: clone(model), data, split, fitted=fitted)
             y, forecast = _units(table)
             metrics = self.metrics_of(y, forecast)

@@ -1,9 +1,12 @@
 """Recommendation: the next products each customer is likely to take up, best first.
 
 Interactions (user, item, optional weight and time) are collapsed into (user, item) pairs.
-For each user with at least `min_interactions` items, the last `test_items` items (by time,
-else at random) are the test, the last ones before those the validation; everything else,
-lighter users' pairs included, trains.
+For each user with at least `min_interactions` items, the test holds out (task.split)
+leave_last_n: the last `test_items` items, or ratio: a share `test_fraction` of the user's
+items (stratified per user, the protocol of most published benchmarks, e.g. 75 / 25); the
+items held out are the latest (task.order=time) or drawn at random with the seed. Validation
+is held out the same way from what is left; everything else, lighter users' pairs included,
+trains.
 Metrics at k count only items new to the user: the recommender never lists what the user
 had in training. The gate's units are test users, and the baseline to beat is popularity.
 
@@ -28,6 +31,7 @@ from growthlab.data.interactions import (
     collapse_pairs,
     filter_min_interactions,
     holdout_mask,
+    holdout_share,
 )
 from growthlab.errors import UserError, whole_number
 from growthlab.metrics.ranking import (
@@ -43,7 +47,9 @@ from growthlab.plots.recommendation import long_tail_figure, metrics_at_k_figure
 from growthlab.tasks import LABEL, Evaluation, Part, Prepared, Task
 
 POPULAR = "__popular__"  # holdout column: the popularity baseline's list for the user
-SPLITS = ("auto", "time", "random")
+SPLITS = ("leave_last_n", "ratio")
+ORDERS = ("auto", "time", "random")  # auto: by time when dataset.columns.time is set
+# Older spellings: task.split named only the order of a leave-last-n split.
 MIN_USERS = 20
 TRAINING_ONLY = ("catalogue_coverage", "novelty")  # need the training data: not on the holdout
 
@@ -77,7 +83,9 @@ class Recommendation(Task):
         k: int = 10,
         test_items: int = 1,
         min_interactions: int = 3,
-        split: str = "auto",
+        split: str = "leave_last_n",
+        order: str = "auto",
+        test_fraction: float = 0.25,
         seed: int = 0,
     ) -> None:
         whole_number(k, "task.k")
@@ -88,13 +96,33 @@ class Recommendation(Task):
                 f"2 * task.test_items + 1 = {2 * test_items + 1}: each user needs items in "
                 "train, valid and test"
             )
+        if split in ORDERS:  # the older spelling: task.split=time meant leave-last-n by time
+            if order != "auto":
+                raise UserError(
+                    f"task.split={split!r} with task.order={order!r}: write "
+                    f"task.split=leave_last_n task.order={order}"
+                )
+            split, order = "leave_last_n", split
         if split not in SPLITS:
             raise UserError(f"task.split={split!r}; use one of {', '.join(SPLITS)}")
+        if order not in ORDERS:
+            raise UserError(f"task.order={order!r}; use one of {', '.join(ORDERS)}")
+        if (
+            isinstance(test_fraction, bool)
+            or not isinstance(test_fraction, int | float)
+            or not 0 < test_fraction < 1
+        ):
+            raise UserError(
+                f"task.test_fraction={test_fraction!r}; use a share of each user's items in "
+                "(0, 1), e.g. 0.25"
+            )
         self.name = name
         self.k = k
         self.test_items = test_items
         self.min_interactions = min_interactions
         self.split = split
+        self.order = order
+        self.test_fraction = float(test_fraction)
         self.seed = seed
 
     # --- names -----------------------------------------------------------------------------
@@ -130,10 +158,10 @@ class Recommendation(Task):
                 "(who interacted with what)"
             )
         columns.check(frame, "the data")
-        if self.split == "time" and not columns.time:
-            raise UserError("task.split=time needs dataset.columns.time (or use task.split=auto)")
+        if self.order == "time" and not columns.time:
+            raise UserError("task.order=time needs dataset.columns.time (or use task.order=auto)")
         user, item = columns.user, columns.item
-        time = columns.time if self.split in ("auto", "time") else None
+        time = columns.time if self.order in ("auto", "time") else None
         pairs = collapse_pairs(frame, user, item, columns.weight, time)
         # Light users are never held out, but their pairs still train: the model then knows
         # what they have (kNN and EASE use it; their own items are never recommended back).
@@ -147,9 +175,9 @@ class Recommendation(Task):
                 "lower task.min_interactions or use more data"
             )
         weight = columns.weight or WEIGHT
-        test = holdout_mask(pairs, user, self.test_items, time, self.seed) & eligible
+        test = self.held_out(pairs, user, time, self.seed) & eligible
         rest = pairs[~test].reset_index(drop=True)
-        valid = holdout_mask(rest, user, self.test_items, time, self.seed + 1) & eligible[~test]
+        valid = self.held_out(rest, user, time, self.seed + 1) & eligible[~test]
         chosen = {"train": rest[~valid], "valid": rest[valid], "test": pairs[test]}
         parts = {
             split: Part(rows[[user, item]].reset_index(drop=True), rows[weight].to_numpy(float))
@@ -157,13 +185,19 @@ class Recommendation(Task):
         }
         attributes = [c for c in columns.categorical if c in frame and c not in (user, item)]
         info: dict[str, Any] = {
-            "split": "leave_last_out_by_time" if time else "random_holdout_per_user",
+            "split": {
+                ("ratio", True): "ratio_by_time",
+                ("ratio", False): "ratio_random_per_user",
+                ("leave_last_n", True): "leave_last_out_by_time",
+                ("leave_last_n", False): "random_holdout_per_user",
+            }[self.split, bool(time)],
             "rows_in": len(frame),
             "pairs": len(pairs),
             "users": pairs[user].nunique(),
             "users_evaluated": n_users,
             "items": pairs[item].nunique(),
             "min_interactions": self.min_interactions,
+            "test_share": self.test_fraction if self.split == "ratio" else "none",
             "item_attributes": ",".join(attributes) or "none",
         }
         for split, part in parts.items():
@@ -172,6 +206,12 @@ class Recommendation(Task):
         item_attributes = frame.groupby(item)[attributes].first() if attributes else None
         schema = {"user": user, "item": item, "k": self.k}
         return InteractionData(parts, info, schema, item_attributes)
+
+    def held_out(self, pairs: pd.DataFrame, user: str, time: str | None, seed: int) -> np.ndarray:
+        """Each user's held-out pairs: the last test_items, or a test_fraction share of them."""
+        if self.split == "ratio":
+            return holdout_share(pairs, user, self.test_fraction, time, seed)
+        return holdout_mask(pairs, user, self.test_items, time, seed)
 
     # --- training --------------------------------------------------------------------------
 

@@ -7,8 +7,20 @@ split at random into train / valid / test. Every segmentation is judged in one s
 task's own encoding of the raw columns (SegmentEncoder: log of skewed columns, one-hot,
 standardised), so k-means, a Gaussian mixture and the RFM rules are compared on equal terms.
 
-Over 300 lines: two input shapes, the judging space, stability and the profile table fill in
-the whole Task contract.
+Choosing k (the number of segments). Calinski-Harabasz, silhouette and Davies-Bouldin all
+favour few segments on real customers (k = 2, "active" and "lapsed", is what they pick on a
+purchase log), and two segments are not what a marketing team can act on. So the business
+range governs: k is searched only in [task.min_segments, task.max_segments] (the search
+spaces derive their n_clusters / n_components range from it), and a trial is feasible only
+when its segments are stable (bootstrap ARI >= task.min_stability on the training customers)
+and none is smaller than task.min_segment_share. Among feasible trials the study takes the
+best separation (task.objective); an infeasible trial loses to every feasible one, the less
+short of the floors the better. Separation then picks among segmentations a team can use
+and trust, rather than trading a stable k for a few points of separation. Every k of the
+range is scored the same way after training: the table and plot test_segment_choice.
+
+Over 300 lines: two input shapes, the judging space, stability, the choice of k and the
+profile table fill in the whole Task contract.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
 from growthlab.data.dataset import Columns
 from growthlab.data.snapshots import CUTOFF, build_snapshots, log_roles, log_to_score
@@ -65,6 +77,9 @@ class Segmentation(Task):
         valid_size: float = 0.2,
         test_size: float = 0.2,
         min_segment_share: float = 0.05,
+        min_segments: int = 3,
+        max_segments: int = 8,
+        min_stability: float = 0.8,
         stability_resamples: int = 10,
         stability_rows: int | None = 20_000,
         floors: dict[str, float] | None = None,
@@ -89,10 +104,33 @@ class Segmentation(Task):
                 "segments; use a share in [0, 0.5), e.g. 0.05"
             )
         whole_number(stability_resamples, "task.stability_resamples", hint="e.g. 10")
+        if not (isinstance(min_segments, int) and isinstance(max_segments, int)) or not (
+            2 <= min_segments <= max_segments
+        ):
+            raise UserError(
+                f"task.min_segments={min_segments!r}, task.max_segments={max_segments!r}: use "
+                "whole numbers with 2 <= min_segments <= max_segments, e.g. 3 and 8"
+            )
+        if min_segments * min_segment_share > 1:
+            raise UserError(
+                f"task.min_segments={min_segments} segments cannot each hold "
+                f"task.min_segment_share={min_segment_share}; lower one of them"
+            )
+        if (
+            isinstance(min_stability, bool)
+            or not isinstance(min_stability, int | float)
+            or not (-1 <= min_stability <= 1)
+        ):
+            raise UserError(
+                f"task.min_stability={min_stability!r}; use an adjusted Rand index in [-1, 1], "
+                "e.g. 0.8"
+            )
         self.name = name
         self.objective = objective
         self.valid_size, self.test_size = valid_size, test_size
         self.min_segment_share = min_segment_share
+        self.min_segments, self.max_segments = min_segments, max_segments
+        self.min_stability = float(min_stability)
         self.stability_resamples = stability_resamples
         self.stability_rows = stability_rows
         default = {"stability_ari": 0.75, "min_segment_share": min_segment_share}
@@ -207,6 +245,12 @@ class Segmentation(Task):
                 f"only {n_rows} training customers for {k} segments; use more customers or "
                 "fewer segments (model.n_clusters / model.n_components)"
             )
+        if not self.min_segments <= k <= self.max_segments:
+            raise UserError(
+                f"model.n_clusters (n_components)={k} is outside task.min_segments.."
+                f"task.max_segments = {self.min_segments}..{self.max_segments}; choose k in "
+                "the range or widen it"
+            )
 
     def fit(self, model: BaseEstimator, data: Prepared, report: Any = None) -> BaseEstimator:
         """Fit on train and learn a readable name per segment from the training profile."""
@@ -231,16 +275,34 @@ class Segmentation(Task):
         model = new_model()
         k = _segments_asked(model)
         if k is not None and k * self.min_segment_share > 1:
-            return {**PENALTY, "min_segment_share": 0.0, "n_segments": float(k), "feasible": 0.0}
+            return {**PENALTY, "min_segment_share": 0.0, "n_segments": float(k), "feasible": 0.0,
+                    "stability_ari": 0.0}  # fmt: skip
         self._check_k(model, len(train.X))
         model.fit(train.X)
         space = self.space(train.X, data.schema)
         metrics = self.metrics_of(space.transform(valid.X), model.predict(valid.X))
-        feasible = metrics["min_segment_share"] >= self.min_segment_share
-        if not feasible:
-            metrics.update(PENALTY)
+        stability, _ = self.stability(model, train.X)
+        # How far the trial is from a usable segmentation: zero when it is feasible.
+        short = max(0.0, self.min_segment_share - metrics["min_segment_share"]) + max(
+            0.0, self.min_stability - stability
+        )
         metrics = {k: (v if np.isfinite(v) else PENALTY.get(k, 0.0)) for k, v in metrics.items()}
-        return {**metrics, "feasible": float(feasible)}
+        if short > 0:  # loses to every feasible trial; the less short, the better
+            sign = -1.0 if self.objective in self.minimized else 1.0
+            metrics.update(PENALTY)
+            metrics[self.objective] = PENALTY[self.objective] - sign * short
+        return {**metrics, "stability_ari": stability, "feasible": float(short == 0)}
+
+    def choice_table(self, model: BaseEstimator, data: Prepared) -> pd.DataFrame:
+        """Every k of the business range scored as a trial is: separation, share, stability."""
+        inner = model.estimator_ if hasattr(model, "estimator_") else model
+        chosen, rows = _segments_asked(inner), []
+        if chosen is None:  # the model decides its own segments (the RFM rules)
+            return pd.DataFrame()
+        for k in range(self.min_segments, self.max_segments + 1):
+            metrics = self.validate(partial(_with_k, inner, k), data)
+            rows.append({"k": k, **metrics, "chosen": k == chosen})
+        return pd.DataFrame(rows)
 
     def space(self, X: pd.DataFrame, schema: Mapping[str, Any]) -> SegmentEncoder:
         """The fixed space every segmentation is judged in, fitted on the given rows."""
@@ -254,7 +316,7 @@ class Segmentation(Task):
     # --- metrics --------------------------------------------------------------------------
 
     def metric_names(self) -> list[str]:
-        # stability_ari needs refits: it is a test metric only, which the gate reads as recorded
+        # stability_ari needs refits: validation and test only; the gate reads it as recorded
         return [*OBJECTIVES, "min_segment_share", "n_segments"]
 
     def metrics_of(self, y: np.ndarray, segments: np.ndarray) -> dict[str, float]:
@@ -335,6 +397,12 @@ class Segmentation(Task):
         profile = segment_profile(test.X, segments, names, self.rfm, self.key_features)
         result.tables["test_segment_profile"] = profile
         result.figures = self.figures(Z, segments, names, space)
+        choice = self.choice_table(model, data)
+        if not choice.empty:
+            result.tables["test_segment_choice"] = choice
+            result.figures["test_segment_choice"] = plots.choice_figure(
+                choice, self.objective, self.min_stability
+            )
         return result
 
     def figures(
@@ -357,6 +425,14 @@ class Segmentation(Task):
 
 def _silhouette(y: np.ndarray, segments: np.ndarray, rows: int, seed: int) -> float:
     return cm.silhouette(y, segments, rows, seed)
+
+
+def _with_k(model: BaseEstimator, k: int) -> BaseEstimator:
+    """A fresh copy of a clustering model asked for k segments."""
+    fresh = clone(model)
+    last = fresh.steps[-1][1] if hasattr(fresh, "steps") else fresh
+    last.set_params(**{"n_clusters" if hasattr(last, "n_clusters") else "n_components": k})
+    return fresh
 
 
 def _segments_asked(model: BaseEstimator) -> int | None:
