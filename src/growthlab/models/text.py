@@ -155,7 +155,10 @@ def embedding_model() -> Any:
 
 
 def embedding_width() -> int:
-    return int(embedding_model().get_sentence_embedding_dimension())
+    model = embedding_model()
+    # sentence-transformers 6 renamed the method (the old name warns); 3-5 have only the old one
+    width = getattr(model, "get_embedding_dimension", None)
+    return int((width or model.get_sentence_embedding_dimension)())
 
 
 def embed(text: Sequence[str], batch_size: int = 64) -> np.ndarray:
