@@ -39,7 +39,7 @@ class Sentiment(Task):
     def __init__(
         self,
         name: str = "sentiment",
-        text: Sequence[str] = (),
+        text: Sequence[str] | None = None,
         scale: Sequence[float] | None = (-4.0, 4.0),
         thresholds: Sequence[float] = (-0.2, 0.2),
         classes: Sequence[str] | None = None,
@@ -69,7 +69,7 @@ class Sentiment(Task):
                 "name them in task.classes (lowest first)"
             )
         self.name = name
-        self.text = list(text)
+        self.text = list(text or ())
         self.scale = None if scale is None else [float(s) for s in scale]
         self.thresholds = thresholds
         self.classes = [str(c) for c in names]
