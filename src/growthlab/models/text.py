@@ -161,11 +161,17 @@ def embedding_width() -> int:
     return int((width or model.get_sentence_embedding_dimension)())
 
 
+_EMBEDDED: dict[str, np.ndarray] = {}  # text -> vector: folds and refits re-encode the same rows
+CACHE_LIMIT = 200_000
+
+
 def embed(text: Sequence[str], batch_size: int = 64) -> np.ndarray:
-    """Unit-length sentence embeddings, one row per text."""
-    return np.asarray(
-        embedding_model().encode(
-            list(map(str, text)), batch_size=batch_size, normalize_embeddings=True
-        ),
-        dtype=float,
-    )
+    """Unit-length sentence embeddings, one row per text (each distinct text encoded once)."""
+    text = list(map(str, text))
+    if len(_EMBEDDED) + len(text) > CACHE_LIMIT:
+        _EMBEDDED.clear()
+    new = list(dict.fromkeys(t for t in text if t not in _EMBEDDED))
+    if new:
+        vectors = embedding_model().encode(new, batch_size=batch_size, normalize_embeddings=True)
+        _EMBEDDED.update(zip(new, np.asarray(vectors, dtype=float), strict=True))
+    return np.array([_EMBEDDED[t] for t in text], dtype=float).reshape(len(text), -1)
