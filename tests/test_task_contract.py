@@ -50,6 +50,12 @@ TINY = {
         "task.horizon=7",
         "model=seasonal_naive",
     ],
+    "sentiment": [
+        "dataset=simulated_reviews",
+        "dataset.n_rows=300",
+        "model=text_tfidf_logistic",
+        "preprocessing.max_text_features=500",
+    ],
     "recommendation": [
         "dataset=simulated_interactions",
         "dataset.n_customers=300",

@@ -25,6 +25,18 @@ def scores(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFra
     return pd.DataFrame({"score": model.predict_proba(X)[:, 1]}, index=X.index)
 
 
+def sentiment(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
+    """The class of each text and the probability of every class: `label`, `p_<class>`."""
+    classes = np.array(schema["classes"], dtype=object)
+    proba = model.predict_proba(X)
+    known = classes[np.asarray(model.classes_, dtype=int)]  # the model's columns, as names
+    out = pd.DataFrame({"label": known[np.argmax(proba, axis=1)]}, index=X.index)
+    for c in classes:
+        hits = np.flatnonzero(known == c)
+        out[f"p_{c}"] = proba[:, hits[0]] if len(hits) else 0.0
+    return out
+
+
 def segments(model: Any, X: pd.DataFrame, schema: Mapping[str, Any]) -> pd.DataFrame:
     """A segment per customer and its readable name: `segment`, `segment_name`."""
     found = np.asarray(model.predict(X)).astype(np.int64)
@@ -130,6 +142,7 @@ def panel_input(frame: pd.DataFrame, schema: Mapping[str, Any], training: bool) 
 
 ADAPTERS: dict[str, Adapter] = {
     "scores": scores,
+    "sentiment": sentiment,
     "segments": segments,
     "recommendations": recommendations,
     "forecast": forecast,

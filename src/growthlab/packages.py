@@ -34,6 +34,7 @@ PACKAGES: dict[str, Package] = {
     "pyarrow": Package(("pyarrow",), buildable=False),
     "scipy": Package(("scipy",), buildable=False),
     "threadpoolctl": Package(("threadpoolctl",), buildable=False),
+    "vaderSentiment": Package(("vaderSentiment",), buildable=False),
 }
 
 ENV_ALLOWED = "GROWTHLAB_ALLOWED_TARGETS"

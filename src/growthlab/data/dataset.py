@@ -37,6 +37,7 @@ class Columns:
     drop: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
     numeric: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # free text (messages, reviews): TF-IDF etc.
 
     @classmethod
     def from_mapping(cls, roles: Mapping[str, Any] | Columns) -> Columns:
@@ -84,6 +85,7 @@ class Columns:
     def check(self, frame: pd.DataFrame, where: str) -> None:
         """Fail with one line when a declared column is missing from the data."""
         declared = self.not_features() + [*self.categorical, *self.numeric, *self.known]
+        declared += self.text
         missing = [c for c in declared if c not in frame.columns]
         if missing:
             raise UserError(
@@ -104,7 +106,7 @@ class Columns:
         return features.astype(dict.fromkeys(counts, "float64")) if counts else features
 
 
-_LIST_ROLES = {"pii", "drop", "categorical", "numeric", "series", "known"}
+_LIST_ROLES = {"pii", "drop", "categorical", "numeric", "series", "known", "text"}
 _LABELS = {"positive_label", "treated_label", "control_label"}  # values, not column names
 
 

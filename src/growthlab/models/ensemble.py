@@ -1,5 +1,8 @@
 """Blend several full pipelines (each with its own preprocessing) into one lead score.
 
+With more than two classes (sentiment), only stacking applies: the meta-model is a multinomial
+logistic regression on the members' log-probabilities of every class.
+
 Every member is scored out of fold first, so whatever combines the members (percentile
 references, learned weights, Platt curve, stacking meta-model) learns from predictions on rows
 the member never saw; then every member is refitted on all rows for scoring.
@@ -91,18 +94,22 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         if self.method not in METHODS:
             raise ValueError(f"method={self.method!r}; use one of {', '.join(METHODS)}")
         self.classes_, target = np.unique(np.asarray(y), return_inverse=True)
-        if len(self.classes_) != 2:
-            raise ValueError(f"Ensemble is binary; got {len(self.classes_)} classes")
+        if len(self.classes_) < 2:
+            raise ValueError("an Ensemble needs two or more classes")
+        if len(self.classes_) > 2 and self.method != "stacking":
+            raise ValueError(f"{len(self.classes_)} classes: use method=stacking")
+        width = 1 if len(self.classes_) == 2 else len(self.classes_)  # columns per member
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
         self.fold_ = np.empty(len(target), dtype=int)
-        self.oof_ = np.empty((len(target), len(named)))
+        self.oof_ = np.empty((len(target), len(named) * width))
         for k, (train, test) in enumerate(folds.split(np.zeros(len(target)), target)):
             self.fold_[test] = k
             for j, (_, member) in enumerate(named):
                 fitted = clone(member).fit(_take(X, train), target[train])
-                self.oof_[test, j] = _positive(fitted, _take(X, test))
+                self.oof_[test, j * width : (j + 1) * width] = _member_proba(fitted, _take(X, test))
         self.member_scores_ = {
-            name: float(roc_auc_score(target, self.oof_[:, j])) for j, (name, _) in enumerate(named)
+            name: _auc(target, self.oof_[:, j * width : (j + 1) * width])
+            for j, (name, _) in enumerate(named)
         }
         if self.method == "rank_average":
             self._fit_rank_average(target)
@@ -119,11 +126,21 @@ class Ensemble(ClassifierMixin, BaseEstimator):
 
     def blended_score(self, X: Any) -> np.ndarray:
         """The combined score before it becomes a probability: mean percentile or meta logit."""
-        check_is_fitted(self, "members_")
-        scores = np.column_stack([_positive(m, X) for m in self.members_.values()])
+        scores = self.member_probabilities(X)
         if self.method == "rank_average":
             return self.percentiles(scores) @ np.array(list(self.weights_.values()))
-        return self.meta_.decision_function(_logit(scores))
+        return self.meta_.decision_function(self._meta_input(scores))
+
+    def member_probabilities(self, X: Any) -> np.ndarray:
+        """Each refitted member's positive-class probability (every class's, beyond two)."""
+        check_is_fitted(self, "members_")
+        return np.column_stack([_member_proba(m, X) for m in self.members_.values()])
+
+    def _meta_input(self, scores: np.ndarray) -> np.ndarray:
+        # Two classes: logits of the positive class; more: log-probabilities of every class.
+        if len(self.classes_) == 2:
+            return _logit(scores)
+        return np.log(np.clip(scores, CLIP, 1.0))
 
     def percentiles(self, scores: np.ndarray) -> np.ndarray:
         """Each member's scores as mid-rank percentiles of that member's own OOF scores."""
@@ -137,6 +154,8 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
+        if len(self.classes_) > 2:
+            return self.meta_.predict_proba(self._meta_input(self.member_probabilities(X)))
         blend = self.blended_score(X)
         if self.method == "rank_average":
             p = self.platt_.predict_proba(blend[:, None])[:, 1]
@@ -164,8 +183,15 @@ class Ensemble(ClassifierMixin, BaseEstimator):
             self.platt_.intercept_[:] = _logit(np.array([target.mean()]))[0] - 1e-6 * blend.mean()
 
     def _fit_stacking(self, target: np.ndarray) -> None:
-        self.meta_ = LogisticRegression().fit(_logit(self.oof_), target)
-        coef = self.meta_.coef_[0]
+        self.meta_ = LogisticRegression().fit(self._meta_input(self.oof_), target)
+        # A member's share: its signed coefficient (two classes) or its absolute ones (more).
+        m = len(self.member_scores_)
+        coef = self.meta_.coef_
+        coef = (
+            coef[0]
+            if len(self.classes_) == 2
+            else np.abs(coef).reshape(len(coef), m, -1).sum((0, 2))
+        )
         total = np.abs(coef).sum()
         shares = coef / total if total > 0 else np.full(len(coef), 1 / len(coef))
         self.weights_ = dict(zip(self.member_scores_, map(float, shares), strict=True))
@@ -207,8 +233,16 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
-def _positive(estimator: BaseEstimator, X: Any) -> np.ndarray:
-    return estimator.predict_proba(X)[:, 1]
+def _member_proba(estimator: BaseEstimator, X: Any) -> np.ndarray:
+    """The positive class's probability (two classes) or every class's, as columns."""
+    proba = estimator.predict_proba(X)
+    return proba[:, 1:2] if proba.shape[1] == 2 else proba
+
+
+def _auc(target: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 1:
+        return float(roc_auc_score(target, proba[:, 0]))
+    return float(roc_auc_score(target, proba, multi_class="ovr"))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:

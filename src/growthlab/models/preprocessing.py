@@ -2,7 +2,8 @@
 
 The encoder lives inside the logged model, so a scored CSV needs no preparation of its own:
 categories seen at fit are frozen, unseen ones become missing, and types are coerced the same
-way at fit and at scoring time.
+way at fit and at scoring time. Columns declared as text (dataset.columns.text) become TF-IDF,
+SVD, lexicon or embedding features (models/text.py), never one category per message.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from growthlab.errors import UserError
+from growthlab.models.text import TextBlock
 
 
 class FrameEncoder(TransformerMixin, BaseEstimator):
@@ -26,6 +29,8 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
     estimators that handle categories and missing values natively (XGBoost,
     HistGradientBoosting). With one_hot=True it is a dense float matrix: one-hot
     categories (missing is its own level), median-imputed and standardised numbers.
+    Text columns get `text_features` (default: TF-IDF with one_hot, an SVD summary of it
+    without); with TF-IDF the one-hot output is a sparse matrix.
     """
 
     def __init__(
@@ -34,18 +39,29 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         numeric: Sequence[str] | None = None,
         one_hot: bool = False,
         max_categories: int = 100,
+        text: Sequence[str] | None = None,
+        text_features: Sequence[str] | None = None,
+        max_text_features: int = 20_000,
+        svd_components: int = 16,
     ) -> None:
         self.categorical = categorical
         self.numeric = numeric
         self.one_hot = one_hot
         self.max_categories = max_categories
+        self.text = text
+        self.text_features = text_features
+        self.max_text_features = max_text_features
+        self.svd_components = svd_components
 
     def fit(self, X: pd.DataFrame, y: object = None) -> FrameEncoder:
         if not isinstance(X, pd.DataFrame):
             raise TypeError("FrameEncoder expects a pandas DataFrame of raw columns")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.categorical_ = [c for c in X.columns if _is_categorical(X[c], c, self)]
-        self.numeric_ = [c for c in X.columns if c not in self.categorical_]
+        self.text_ = [c for c in X.columns if c in (self.text or ())]
+        plain = [c for c in X.columns if c not in self.text_]
+        self.categorical_ = [c for c in plain if _is_categorical(X[c], c, self)]
+        self.numeric_ = [c for c in plain if c not in self.categorical_]
+        self.text_blocks_ = {c: self._text_block(c).fit(X[c]) for c in self.text_}
         # Rare levels are folded into "other" so a free-text column cannot explode the width.
         self.categories_ = {c: _top_levels(X[c], self.max_categories) for c in self.categorical_}
         if self.one_hot:
@@ -70,14 +86,36 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
             return self._one_hot(X)
         out = {c: self._categories(X[c], c) for c in self.categorical_}
         out.update(zip(self.numeric_, self._numbers(X).T, strict=True))
-        return pd.DataFrame(out, index=X.index)[list(self.feature_names_in_)]
+        plain = [c for c in self.feature_names_in_ if c not in self._texts()]
+        frame = pd.DataFrame(out, index=X.index)[plain]
+        for c, block in self._texts().items():
+            values = np.hstack(block.transform(X[c])) if block.blocks else np.zeros((len(X), 0))
+            frame = frame.join(pd.DataFrame(values, columns=block.names(), index=X.index))
+        return frame
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "categories_")
+        text = [name for block in self._texts().values() for name in block.names()]
         if not self.one_hot:
-            return self.feature_names_in_.copy()
+            plain = [c for c in self.feature_names_in_ if c not in self._texts()]
+            return np.asarray(plain + text, dtype=object)
         names = [f"{c}={level}" for c in self.categorical_ for level in self._levels(c)]
-        return np.asarray(names + list(self.numeric_), dtype=object)
+        return np.asarray(names + list(self.numeric_) + text, dtype=object)
+
+    def _texts(self) -> dict[str, TextBlock]:
+        # Encoders pickled before text columns existed have no text_blocks_: they had none.
+        return getattr(self, "text_blocks_", {})
+
+    def _text_block(self, column: str) -> TextBlock:
+        blocks = self.text_features
+        if blocks is None:
+            blocks = ["tfidf"] if self.one_hot else ["svd"]
+        if "tfidf" in blocks and not self.one_hot:
+            raise UserError(
+                "text_features tfidf needs one_hot=true (a linear model); "
+                "tree models take its svd summary: use text_features=[svd]"
+            )
+        return TextBlock(column, list(blocks), self.max_text_features, self.svd_components)
 
     def _levels(self, column: str) -> list[str]:
         return [*self.categories_[column], "__missing__"]
@@ -107,6 +145,10 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         numbers = self._numbers(X)
         numbers = np.where(np.isnan(numbers), self.medians_, numbers)
         blocks.append((numbers - self.means_) / self.scales_)
+        for c, block in self._texts().items():
+            blocks += block.transform(X[c])
+        if any(sparse.issparse(b) for b in blocks):
+            return sparse.hstack(blocks).tocsr()  # TF-IDF: tens of thousands of mostly-zero columns
         return np.hstack(blocks)
 
 

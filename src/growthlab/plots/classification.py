@@ -232,3 +232,24 @@ def importance_figure(
     )
     ax.grid(axis="x", alpha=0.3)
     return fig
+
+
+def confusion_figure(counts: np.ndarray, classes: Sequence[str]) -> Figure:
+    """Confusion matrix: counts and the share of each true class, true classes as rows."""
+    counts = np.asarray(counts)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    fig = Figure(figsize=(1.6 * len(classes) + 2.5, 1.4 * len(classes) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            colour = "white" if shares[i, j] > 0.6 else "black"
+            ax.text(
+                j, i, f"{counts[i, j]}\n{shares[i, j]:.0%}", ha="center", va="center", color=colour
+            )
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_yticks(range(len(classes)), classes)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title("Confusion matrix (share of each true class)")
+    return fig
