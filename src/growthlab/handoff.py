@@ -65,7 +65,8 @@ def promote(cfg: DictConfig) -> None:
         f"\n{name}: challenger v{candidate.version} vs champion "
         f"{'v' + current if current else '(none yet)'} on {len(y)} holdout units\n"
     )
-    print(gates.verdict_table(checks, gate.confidence))
+    table = gates.verdict_table(checks, gate.confidence)
+    print(table)
     if moved:  # the alias first: the history must never show a move that did not happen
         registry.set_alias(name, registry.CHAMPION, candidate.version)
     registry.record_decision(
@@ -81,6 +82,13 @@ def promote(cfg: DictConfig) -> None:
             "moved": moved,
             "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
         },
+    )
+    registry.add_to_description(
+        name,
+        candidate.version,
+        f"**Gate {'pass' if verdict else 'fail'}** vs champion {current or '(none)'}"
+        f"{' (forced: ' + reg.reason + ')' if reg.force else ''}, "
+        f"{'promoted to @champion' if moved else 'not promoted'}:\n\n```\n{table}\n```",
     )
     if not moved:
         raise UserError(
