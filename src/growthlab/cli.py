@@ -40,6 +40,20 @@ def _hydra_main(cfg: DictConfig) -> None:
         commands[command](cfg)
     except UserError as exc:
         fail(str(exc))
+    except Exception as exc:
+        refused = server_refusal(exc)
+        if refused is None:
+            raise
+        fail(refused)
+
+
+def server_refusal(exc: Exception) -> str | None:
+    """One line for a tracking server refusing this account (401, 403), else None."""
+    if "mlflow" not in sys.modules:  # only MLflow raises these; never import it just to look
+        return None
+    from growthlab.tracking import refusal
+
+    return refusal(exc)
 
 
 def main() -> None:

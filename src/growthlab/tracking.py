@@ -282,6 +282,25 @@ def quiet(logger: str) -> Iterator[None]:
         target.setLevel(level)
 
 
+def refusal(exc: BaseException) -> str | None:
+    """What to tell a user whose account the tracking server refused (401/403), else None."""
+    if not isinstance(exc, mlflow.exceptions.MlflowException):
+        return None
+    text, user = str(exc), os.environ.get("MLFLOW_TRACKING_USERNAME")
+    endpoint = text.split("endpoint ", 1)[-1].split(" ", 1)[0] if "endpoint " in text else "it"
+    if "403" in text or exc.error_code == "PERMISSION_DENIED":
+        return (
+            f"the tracking server refused account {user!r} the right to change {endpoint}: "
+            "ask its owner or an admin for EDIT or MANAGE permission on it"
+        )
+    if "401" in text or exc.error_code == "UNAUTHENTICATED":
+        return (
+            "the tracking server needs an account: export MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD (an admin creates one with make user NAME=...)"
+        )
+    return None
+
+
 def close_orphans(experiment_id: str) -> None:
     """Mark KILLED the runs this host left RUNNING from processes that no longer exist."""
     host = socket.gethostname()
