@@ -127,6 +127,9 @@ def start_cluster(state: Path, creds: dict[str, str]) -> int:
         pwfile.unlink()
         if done.returncode != 0:
             raise UserError(f"initdb failed: {done.stderr.strip().splitlines()[-1:]}")
+    status = [str(bin_dir / "pg_ctl"), "-D", str(data), "status"]
+    if not fresh and subprocess.run(as_owner(status), capture_output=True).returncode == 0:
+        return port  # still up: only the tracking server is being restarted
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {files['pg']}"
     log = files["pg"] / "postgres.log"
     command = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w"]

@@ -83,7 +83,14 @@ class Tracker:
                 return experiment.experiment_id
             # A local store keeps artifacts beside the database, not wherever the cwd is.
             location = None if is_remote(self.uri) else self.artifact_dir.as_uri()
-            return client.create_experiment(self.experiment_name, artifact_location=location)
+            try:
+                return client.create_experiment(self.experiment_name, artifact_location=location)
+            except mlflow.exceptions.MlflowException as exc:
+                # On a server no lock spans machines: another client may have just created it.
+                created = client.get_experiment_by_name(self.experiment_name)
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS" or created is None:
+                    raise
+                return created.experiment_id
 
     @contextmanager
     def run(
