@@ -16,6 +16,7 @@ PORT ?= 5000
 # exported by the shell (some set it to the machine's name) never opens them to the network.
 BIND := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
 NAME ?=
+EXPERIMENT ?=
 # DB and ARTIFACTS may hold a password: through the environment, never echoed on a command line.
 ifdef DB
 export GROWTHLAB_SERVER_DB := $(value DB)
@@ -54,7 +55,7 @@ export GROWTHLAB_CUTOFF := $(value CUTOFF)
 endif
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
 .PHONY: help install demo train tune tune-worker sweep promote history score serve ui server \
-	server-stop user test test-slow lint format bench clean
+	server-stop user grant test test-slow lint format bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -113,6 +114,10 @@ server-stop: $(STAMP) ## stop what make server started (its pid file), then its 
 
 user: $(STAMP) ## an account on the server: make user NAME=ana (password asked, or GROWTHLAB_USER_PASSWORD)
 	$(BIN)/python -m growthlab.server user "$(NAME)"
+
+grant: $(STAMP) ## let an account log into an experiment or move a model's aliases: make grant NAME=bob EXPERIMENT=... MODEL=...
+	$(BIN)/python -m growthlab.server grant "$(NAME)" $(if $(EXPERIMENT),--experiment "$(EXPERIMENT)") \
+	  $(if $(filter command line,$(origin MODEL)),--model "$(MODEL)")
 
 test: $(STAMP) ## run the test suite (slow tests excluded)
 	$(BIN)/pytest -q

@@ -124,3 +124,11 @@ def test_a_planted_password_is_written_nowhere(tmp_path: Path) -> None:
     # The masked config went to the run; the params show the mask, not a blank.
     config = next(store.rglob("config.yaml")).read_text()
     assert "api_token: '***'" in config and "ana:***@backup.example" in config
+
+
+def test_masked_read_options_are_filled_from_the_current_config() -> None:
+    trained = {"sep": ";", "storage_options": {"token": secrets.MASK}}
+    current = {"storage_options": {"token": "t-123456"}}
+    expected = {"sep": ";", "storage_options": {"token": "t-123456"}}
+    assert secrets.filled(trained, current) == expected
+    assert secrets.filled(trained, {}) == trained

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from growthlab import gate as gates
-from growthlab import scoring
+from growthlab import scoring, secrets
 from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.tasks import Task
@@ -137,7 +137,10 @@ def score(cfg: DictConfig) -> None:
     model = registry.load_model(version.uri)
     trained = registry.run_config(version.run_id)  # its task, and how its file was read
     task, schema = build(trained.task, "task"), registry.schema(model)
-    read_options = dict(trained.dataset.get("read_options") or {})
+    read_options = secrets.filled(  # masked secrets (a token) come from this run's config
+        OmegaConf.to_container(trained.dataset.get("read_options") or {}, resolve=True),
+        OmegaConf.to_container(cfg.dataset.get("read_options") or {}, resolve=True),
+    )
     reference = None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
         X, _ = task.outcomes(registry.download_frame(version.run_id, registry.HOLDOUT), schema)

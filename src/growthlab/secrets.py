@@ -89,6 +89,15 @@ def hidden(original: Any, masked: Any, key: str = "") -> dict[str, Any]:
     return {key: original} if original != masked else {}
 
 
+def filled(masked: Any, current: Any) -> Any:
+    """`masked` (a run's config node) with each masked value taken from `current` (this run's
+    config): scoring reads a file with its training read options, secrets included."""
+    if isinstance(masked, Mapping):
+        current = current if isinstance(current, Mapping) else {}
+        return {k: filled(v, current.get(k)) for k, v in masked.items()}
+    return current if MASK in str(masked) and current is not None else masked
+
+
 def worker_environment(values: Mapping[str, Any]) -> dict[str, str]:
     """The environment entry that hands a spawned worker the values masked in its file."""
     return {ENV: json.dumps(dict(values))} if values else {}

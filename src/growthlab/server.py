@@ -30,6 +30,7 @@ import urllib.request
 from pathlib import Path
 from secrets import token_hex, token_urlsafe
 from typing import Any
+from urllib.parse import quote
 
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
@@ -286,23 +287,42 @@ def url_of(state: Path = STATE) -> str:
     return f"http://{host}:{info['port']}"
 
 
-def add_user(name: str, password: str, state: Path = STATE) -> None:
-    """An account on the running server, created with the admin credentials kept in state."""
+def as_admin(path: str, body: dict[str, Any] | None, what: str, state: Path = STATE) -> Any:
+    """One REST call with the admin credentials kept in state (GET without a body)."""
     creds = credentials(state)
     auth = f"{creds['admin_username']}:{creds['admin_password']}".encode()
     request = urllib.request.Request(
-        f"{url_of(state)}/api/2.0/mlflow/users/create",
-        data=json.dumps({"username": name, "password": password}).encode(),
+        f"{url_of(state)}/api/2.0/mlflow/{path}",
+        data=None if body is None else json.dumps(body).encode(),
         headers={
             "Content-Type": "application/json",
             "Authorization": "Basic " + base64.b64encode(auth).decode(),
         },
     )
     try:
-        urllib.request.urlopen(request, timeout=30).close()
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"{}")
     except urllib.error.HTTPError as exc:
         reason = json.loads(exc.read() or b"{}").get("message", exc.reason)
-        raise UserError(f"cannot create user {name!r}: {reason}") from None
+        raise UserError(f"cannot {what}: {reason}") from None
+
+
+def add_user(name: str, password: str, state: Path = STATE) -> None:
+    """An account on the running server."""
+    body = {"username": name, "password": password}
+    as_admin("users/create", body, f"create user {name!r}", state)
+
+
+def grant(name: str, experiment: str | None, model: str | None, state: Path = STATE) -> None:
+    """EDIT for `name` on an experiment (log runs into it) or a registered model (move aliases)."""
+    if experiment:
+        what = f"find experiment {experiment!r}"
+        found = as_admin(f"experiments/get-by-name?experiment_name={quote(experiment)}", None, what)
+        body = {"experiment_id": found["experiment"]["experiment_id"], "username": name}
+        as_admin("experiments/permissions/create", {**body, "permission": "EDIT"}, "grant", state)
+    if model:
+        body = {"name": model, "username": name, "permission": "EDIT"}
+        as_admin("registered-models/permissions/create", body, "grant", state)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -317,6 +337,10 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("stop")
     user = commands.add_parser("user")
     user.add_argument("name")
+    share = commands.add_parser("grant")
+    share.add_argument("name")
+    share.add_argument("--experiment", default=None)
+    share.add_argument("--model", default=None)
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
@@ -328,6 +352,11 @@ def main(argv: list[str] | None = None) -> None:
                   "MLFLOW_TRACKING_USERNAME=ana MLFLOW_TRACKING_PASSWORD=...")  # fmt: skip
         elif args.command == "stop":
             print(stop())
+        elif args.command == "grant":
+            if not (args.experiment or args.model):
+                raise UserError("name what to share: EXPERIMENT=name and/or MODEL=name")
+            grant(args.name, args.experiment, args.model)
+            print(f"{args.name} may now edit {args.experiment or ''} {args.model or ''}".rstrip())
         else:
             password = os.environ.get("GROWTHLAB_USER_PASSWORD") or getpass.getpass(
                 f"password for {args.name}: "
