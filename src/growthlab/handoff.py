@@ -138,8 +138,7 @@ def score(cfg: DictConfig) -> None:
     trained = registry.run_config(version.run_id)  # its task, and how its file was read
     task, schema = build(trained.task, "task"), registry.schema(model)
     read_options = secrets.filled(  # masked secrets (a token) come from this run's config
-        OmegaConf.to_container(trained.dataset.get("read_options") or {}, resolve=True),
-        OmegaConf.to_container(cfg.dataset.get("read_options") or {}, resolve=True),
+        _plain(trained.dataset.get("read_options")), _plain(cfg.dataset.get("read_options"))
     )
     reference = None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
@@ -185,6 +184,10 @@ def _table_from_log(
     path = folder / "customers_at_cutoff.parquet"
     table.to_parquet(path, index=False)
     return path
+
+
+def _plain(node: Any) -> dict[str, Any]:
+    return dict(OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else {})
 
 
 def _scores(model: Any, column: str, X: Any) -> np.ndarray:
