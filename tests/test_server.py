@@ -132,6 +132,7 @@ def test_a_team_trains_tunes_promotes_and_scores_without_leaking(server: Server)
     growthlab(ana, "command=score", f"registry.scoring.input={leads}",
               f"registry.scoring.output={target}")  # fmt: skip
     assert target.exists()
+    outputs.append(served_predictions(ana, leads))
 
     from mlflow.tracking import MlflowClient
 
@@ -156,6 +157,44 @@ def test_a_team_trains_tunes_promotes_and_scores_without_leaking(server: Server)
             if path.is_file() and path not in kept:
                 data = path.read_bytes()
                 assert not [p for p in planted if p.encode() in data], path
+
+
+def served_predictions(env: dict[str, str], leads: Path) -> str:
+    """`make serve ARGS=tracking=server`: the champion from the server answers REST calls."""
+    import pandas as pd
+
+    port = free_port()
+    serve = [
+        str(Path(sys.executable).parent / "mlflow"), "models", "serve",
+        "-m", f"models:/{MODEL}@champion", "--env-manager", "local",
+        "--host", "127.0.0.1", "--port", str(port),
+    ]  # fmt: skip
+    path = f"{Path(sys.executable).parent}:{env['PATH']}"  # uvicorn from the venv (STACK.md)
+    process = subprocess.Popen(
+        serve, env={**env, "PATH": path}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    rows = pd.read_csv(leads, index_col=0).head(3)
+    body = {"dataframe_split": json.loads(rows.to_json(orient="split", index=False))}
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/invocations", data=json.dumps(body).encode(),
+                    headers={"Content-Type": "application/json"},
+                )  # fmt: skip
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    predictions = json.loads(answer.read())["predictions"]
+                break
+            except (urllib.error.URLError, OSError):
+                assert process.poll() is None and time.monotonic() < deadline, "serve failed"
+                time.sleep(2)
+        assert len(predictions) == 3 and all(0 <= p["score"] <= 1 for p in predictions)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    return output
 
 
 def test_the_ui_shows_the_run_its_dataset_and_metrics(server: Server) -> None:
