@@ -12,6 +12,20 @@ ARGS ?=
 STORE := $(CURDIR)/mlruns
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The UI and the server listen on loopback unless HOST is given on make's command line: a HOST
+# exported by the shell (some set it to the machine's name) never opens them to the network.
+BIND := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
+NAME ?=
+EXPERIMENT ?=
+# DB and ARTIFACTS may hold a password: through the environment, never echoed on a command line.
+ifdef DB
+export GROWTHLAB_SERVER_DB := $(value DB)
+endif
+ifdef ARTIFACTS
+export GROWTHLAB_SERVER_ARTIFACTS := $(value ARTIFACTS)
+endif
+# make serve ARGS="tracking=server": the model comes from the tracking server, not ./mlruns.
+SERVE_URI = $(if $(findstring tracking=server,$(ARGS)),$${MLFLOW_TRACKING_URI:-http://127.0.0.1:5000},sqlite:///$(STORE)/mlflow.db)
 
 STUDY ?=
 MODEL ?= lead_scoring-simulated_leads
@@ -40,8 +54,8 @@ ifdef CUTOFF
 export GROWTHLAB_CUTOFF := $(value CUTOFF)
 endif
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
-.PHONY: help install install-text demo train tune tune-worker sweep promote history score serve ui test \
-	test-slow lint format bench clean
+.PHONY: help install install-text demo train tune tune-worker sweep promote history score serve ui \
+	server server-stop user grant test test-slow lint format bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,7 +73,7 @@ install-text: $(STAMP) ## add sentence embeddings for text (CPU PyTorch, MiniLM 
 
 demo: $(STAMP) ## simulate leads, tune the default ensemble briefly, log and register it in ./mlruns
 	$(BIN)/python -m growthlab experiments=lead_scoring_ensemble $(ARGS)
-	@echo "Browse the run: make ui   (MLflow UI on http://$(HOST):$(PORT))"
+	@echo "Browse the run: make ui   (MLflow UI on http://127.0.0.1:$(PORT))"
 
 train: $(STAMP) ## train one experiment: make train EXP=lead_scoring_xgboost ARGS="model.max_depth=4"
 	$(BIN)/python -m growthlab experiments=$(EXP) $(ARGS)
@@ -86,14 +100,27 @@ score: $(STAMP) ## batch scores for the CRM: make score MODEL=name INPUT=leads.c
 	  $(ARGS)
 
 serve: $(STAMP) ## REST endpoint on 127.0.0.1: make serve MODEL=name PORT=5001 [ALIAS=challenger]
-	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=sqlite:///$(STORE)/mlflow.db \
+	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=$(SERVE_URI) \
 	  $(BIN)/mlflow models serve -m "models:/$(MODEL)@$(ALIAS)" --env-manager local \
 	  --host 127.0.0.1 --port $(SERVE_PORT)
 
 ui: $(STAMP) ## MLflow UI over the local store on http://127.0.0.1:5000
 	mkdir -p $(STORE)/artifacts
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(STORE)/mlflow.db \
-	  --default-artifact-root $(STORE)/artifacts --host $(HOST) --port $(PORT)
+	  --default-artifact-root $(STORE)/artifacts --host $(BIND) --port $(PORT)
+
+server: $(STAMP) ## team tracking server (PostgreSQL + MLflow with accounts) on 127.0.0.1:5000 [HOST= PORT= DB=postgresql://... ARTIFACTS=]
+	$(BIN)/python -m growthlab.server start --host $(BIND) --port $(PORT)
+
+server-stop: $(STAMP) ## stop what make server started (its pid file), then its PostgreSQL
+	$(BIN)/python -m growthlab.server stop
+
+user: $(STAMP) ## an account on the server: make user NAME=ana (password asked, or GROWTHLAB_USER_PASSWORD)
+	$(BIN)/python -m growthlab.server user "$(NAME)"
+
+grant: $(STAMP) ## let an account log into an experiment or move a model's aliases: make grant NAME=bob EXPERIMENT=... MODEL=...
+	$(BIN)/python -m growthlab.server grant "$(NAME)" $(if $(EXPERIMENT),--experiment "$(EXPERIMENT)") \
+	  $(if $(filter command line,$(origin MODEL)),--model "$(MODEL)")
 
 test: $(STAMP) ## run the test suite (slow tests excluded)
 	$(BIN)/pytest -q

@@ -21,8 +21,9 @@ OmegaConf.register_new_resolver("growthlab_root", lambda: str(ROOT), replace=Tru
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
-    from growthlab import handoff, runner, worker
+    from growthlab import handoff, runner, secrets, worker
 
+    secrets.install_log_filter()  # Hydra has just configured logging: its handlers mask too
     commands = {
         "train": runner.run,
         "tune-worker": worker.work,
@@ -39,6 +40,20 @@ def _hydra_main(cfg: DictConfig) -> None:
         commands[command](cfg)
     except UserError as exc:
         fail(str(exc))
+    except Exception as exc:
+        refused = server_refusal(exc)
+        if refused is None:
+            raise
+        fail(refused)
+
+
+def server_refusal(exc: Exception) -> str | None:
+    """One line for a tracking server refusing this account (401, 403), else None."""
+    if "mlflow" not in sys.modules:  # only MLflow raises these; never import it just to look
+        return None
+    from growthlab.tracking import refusal
+
+    return refusal(exc)
 
 
 def main() -> None:
@@ -57,7 +72,9 @@ def fail(message: str, code: int = 2) -> None:
     """One readable line on stderr and a non-zero exit (a traceback with GROWTHLAB_DEBUG=1)."""
     if os.environ.get("GROWTHLAB_DEBUG"):
         raise
-    print(f"growthlab: error: {message}", file=sys.stderr)
+    from growthlab.secrets import mask
+
+    print(f"growthlab: error: {mask(message)}", file=sys.stderr)
     sys.exit(code)
 
 

@@ -1,10 +1,16 @@
 """UserError, the one exception that reaches users as a single readable line; checks raising it."""
 
 from numbers import Integral
+from typing import Any
+
+from growthlab import secrets
 
 
 class UserError(Exception):
-    """A mistake the user can fix; the message names the fix."""
+    """A mistake the user can fix; the message names the fix (secrets in it masked)."""
+
+    def __init__(self, message: Any = "", *args: Any) -> None:
+        super().__init__(secrets.mask(str(message)), *args)
 
 
 def whole_number(value: object, name: str, minimum: int = 1, hint: str = "") -> int:

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from growthlab import gate as gates
-from growthlab import scoring
+from growthlab import scoring, secrets
 from growthlab.build import build
 from growthlab.errors import UserError
 from growthlab.tasks import Task
@@ -63,7 +63,8 @@ def promote(cfg: DictConfig) -> None:
         f"\n{name}: challenger v{candidate.version} vs champion "
         f"{'v' + current if current else '(none yet)'} on {units}\n"
     )
-    print(gates.verdict_table(checks, gate.confidence))
+    table = gates.verdict_table(checks, gate.confidence)
+    print(table)
     if moved:  # the alias first: the history must never show a move that did not happen
         registry.set_alias(name, registry.CHAMPION, candidate.version)
     registry.record_decision(
@@ -79,6 +80,13 @@ def promote(cfg: DictConfig) -> None:
             "moved": moved,
             "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
         },
+    )
+    registry.add_to_description(
+        name,
+        candidate.version,
+        f"**Gate {'pass' if verdict else 'fail'}** vs champion {current or '(none)'}"
+        f"{' (forced: ' + reg.reason + ')' if reg.force else ''}, "
+        f"{'promoted to @champion' if moved else 'not promoted'}:\n\n```\n{table}\n```",
     )
     if not moved:
         raise UserError(
@@ -149,7 +157,9 @@ def score(cfg: DictConfig) -> None:
     model = registry.load_model(version.uri)
     trained = registry.run_config(version.run_id)  # its task, and how its file was read
     task, schema = build(trained.task, "task"), registry.schema(model)
-    read_options = dict(trained.dataset.get("read_options") or {})
+    read_options = secrets.filled(  # masked secrets (a token) come from this run's config
+        _plain(trained.dataset.get("read_options")), _plain(cfg.dataset.get("read_options"))
+    )
     reference = None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
         X, _ = task.outcomes(registry.download_frame(version.run_id, registry.HOLDOUT), schema)
@@ -194,6 +204,10 @@ def _table_from_log(
     path = folder / "customers_at_cutoff.parquet"
     table.to_parquet(path, index=False)
     return path
+
+
+def _plain(node: Any) -> dict[str, Any]:
+    return dict(OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else {})
 
 
 def _scores(model: Any, column: str, X: Any) -> np.ndarray:

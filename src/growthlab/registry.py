@@ -57,6 +57,17 @@ def register(model_uri: str, name: str, tags: Mapping[str, Any], alias: str) -> 
     return str(version.version)
 
 
+def describe(name: str, version: str, markdown: str) -> None:
+    """A version's description in the registry UI (what it is; its gate verdict once judged)."""
+    MlflowClient().update_model_version(name, version, description=markdown)
+
+
+def add_to_description(name: str, version: str, markdown: str) -> None:
+    """Append a paragraph (a gate verdict) to a version's description."""
+    current = MlflowClient().get_model_version(name, version).description or ""
+    describe(name, version, f"{current}\n\n{markdown}".strip())
+
+
 def model_version(name: str, version: str | None = None, alias: str | None = None) -> Version:
     """Look a version up by number or alias; a missing model, version or alias is a UserError."""
     client = MlflowClient()

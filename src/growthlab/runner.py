@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from growthlab import search_space
+from growthlab import search_space, secrets
 from growthlab.build import build
 from growthlab.data.dataset import Dataset
 from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
@@ -88,11 +88,18 @@ def run(cfg: DictConfig) -> RunResult:
     from growthlab import registry, tracking  # mlflow costs ~3 s to import: once data is good
 
     run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
-    tags = run_tags(parts, loaded, config_hash(cfg), tracking.git_commit(ROOT))
+    shown = OmegaConf.create(secrets.mask_tree(OmegaConf.to_container(cfg, resolve=True)))
+    tags = run_tags(parts, loaded, config_hash(shown), tracking.git_commit(ROOT))
     tags.update({f"version.{k}": v for k, v in tracking.versions().items()})
     with parts.tracker.run(run_name, tags) as logged:
-        logged.text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
-        logged.params({**flatten(OmegaConf.to_container(cfg, resolve=True)), **prefixed(loaded)})
+        logged.text(OmegaConf.to_yaml(shown), "config.yaml")
+        logged.params({**flatten(OmegaConf.to_container(shown)), **prefixed(loaded)})
+        logged.datasets(
+            {name: part.X for name, part in loaded.data.parts.items()},
+            parts.dataset.name,
+            parts.dataset.source(),
+            loaded.digest,
+        )
         data, models, splits, tuned = loaded.data, parts.models, ("valid", "test"), None
         if parts.tuner.enabled:
             tuned = study(parts, data, logged, worker_config(cfg))
@@ -104,6 +111,8 @@ def run(cfg: DictConfig) -> RunResult:
         metrics = evaluate_and_log(parts.task, model, data, splits, logged)
         metrics.update({**(tuned.metrics if tuned else {}), "fit_seconds": seconds})
         logged.metrics(metrics)
+        note = run_note(parts, loaded, metrics, tuned is not None)
+        logged.note(note)
         model_uri = log_model(parts.task, model, data, logged)
         if cfg.registry.register:
             version = registry.register(
@@ -112,6 +121,7 @@ def run(cfg: DictConfig) -> RunResult:
                 {**registration_tags(tags, metrics), "run_id": logged.run_id},
                 registry.CHALLENGER,
             )
+            registry.describe(cfg.registry.model_name, version, note)
             log.info("registered %s v%s as @challenger", cfg.registry.model_name, version)
     report(metrics, parts.task.headline, model_uri, parts.tracker.uri)
     return RunResult(logged.run_id, model_uri, metrics, model, data)
@@ -157,7 +167,7 @@ def load(dataset: Dataset, task: Task) -> Loaded:
     return Loaded(data, rows, digest)
 
 
-def study(parts: Parts, data: Prepared, logged: Any, worker_yaml: str) -> Tuned:
+def study(parts: Parts, data: Prepared, logged: Any, worker: tuple[str, dict[str, str]]) -> Tuned:
     """An Optuna study on the validation metric; trials are child runs of `logged`."""
     from growthlab import study_report, tuning
 
@@ -167,7 +177,7 @@ def study(parts: Parts, data: Prepared, logged: Any, worker_yaml: str) -> Tuned:
     start = {p.key: parts.models.value(p.key) for p in parts.space}
     tuner.start_from(found, parts.space, start)
     with tempfile.TemporaryDirectory() as folder:
-        workers = tuner.spawn_workers(worker_yaml, Path(folder))
+        workers = tuner.spawn_workers(worker[0], Path(folder), worker[1])
         tuner.wait_for_workers(found, workers)
         tuner.optimize(
             found, parts.space, objective, parts.metric, child_runs(parts, logged.run_id)
@@ -230,6 +240,22 @@ def run_tags(parts: Parts, loaded: Loaded, config: str, commit: str) -> dict[str
     }
 
 
+def run_note(parts: Parts, loaded: Loaded, metrics: Mapping[str, float], tuned: bool) -> str:
+    """The run's description in the MLflow UI (markdown): task, data, headline test metrics."""
+    shown = [f"test_{k}" for k in parts.task.headline if f"test_{k}" in metrics]
+    how = f"tuned ({parts.tuner.n_trials} trials, then refitted)" if tuned else "not tuned"
+    lines = [
+        f"**{parts.task.name}** on **{parts.dataset.name}**: {loaded.rows} rows "
+        f"(digest `{loaded.digest}`), {how}.",
+        f"Source: `{secrets.mask(parts.dataset.source())}`",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {k} | {metrics[k]:.4f} |" for k in shown),
+    ]
+    return "\n".join(lines)
+
+
 def registration_tags(run_tags: Mapping[str, str], metrics: Mapping[str, float]) -> dict[str, Any]:
     """What a registry reader wants to see on a version without opening its run."""
     kept = ("data_digest", "config_hash", "git_commit", "version.growthlab", "growthlab.task")
@@ -238,10 +264,14 @@ def registration_tags(run_tags: Mapping[str, str], metrics: Mapping[str, float])
     return tags
 
 
-def worker_config(cfg: DictConfig) -> str:
-    """The resolved config a spawned tuning worker runs with."""
+def worker_config(cfg: DictConfig) -> tuple[str, dict[str, str]]:
+    """The resolved config a spawned tuning worker runs with, secrets masked, and the
+    environment entry that hands it the masked values (never written to a file)."""
     worker = OmegaConf.merge(cfg, {"tuner": {"role": "worker", "progress": False}})
-    return OmegaConf.to_yaml(worker, resolve=True)
+    resolved = OmegaConf.to_container(worker, resolve=True)
+    masked = secrets.mask_tree(resolved)
+    hidden = secrets.hidden(resolved, masked)
+    return OmegaConf.to_yaml(OmegaConf.create(masked)), secrets.worker_environment(hidden)
 
 
 def wait(workers: list[subprocess.Popen[bytes]]) -> None:
@@ -299,4 +329,4 @@ def report(
     """A few lines a person reads at the end of a run: the task's headline test metrics."""
     keys = [f"test_{k}" for k in headline] + [k for k in metrics if k.startswith("best_")]
     shown = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys if k in metrics)
-    print(f"\n{shown}\nmodel: {model_uri}\nstore: {store}  (make ui to browse)")
+    print(f"\n{shown}\nmodel: {model_uri}\nstore: {secrets.mask(store)}  (make ui to browse)")

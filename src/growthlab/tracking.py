@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -20,13 +21,14 @@ import mlflow
 import pandas as pd
 import sqlalchemy
 from matplotlib.figure import Figure
-from mlflow.entities import Metric, Param, RunStatus
+from mlflow.entities import Dataset as DatasetEntity
+from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunStatus
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from growthlab import packages
+from growthlab import packages, secrets
 from growthlab.errors import UserError
 from growthlab.processes import alive
 from growthlab.store_lock import store_lock
@@ -53,6 +55,9 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 MODEL_DISTRIBUTIONS = packages.model_requirements()
 PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
 MAX_PARAM_LENGTH = 6000
+SCHEMA_ROWS = 1000  # a dataset input's schema is read from these first rows: no copy, no scan
+CONTEXTS = {"train": "training", "valid": "validation", "test": "test"}
+NOTE_TAG = "mlflow.note.content"  # the run's description in the MLflow UI (markdown)
 
 
 class Tracker:
@@ -66,7 +71,9 @@ class Tracker:
     def connect(self) -> str:
         """Point MLflow at the store; create the experiment if new; return its id."""
         if self.uri.startswith("sqlite:///"):
-            Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            store = Path(self.uri.removeprefix("sqlite:///")).parent
+            store.mkdir(parents=True, exist_ok=True)
+            private(store)
         mlflow.set_tracking_uri(self.uri)
         mlflow.set_registry_uri(self.uri)
         # A fresh SQLite store is created (migrated) by one process at a time: two at once race.
@@ -79,7 +86,14 @@ class Tracker:
                 return experiment.experiment_id
             # A local store keeps artifacts beside the database, not wherever the cwd is.
             location = None if is_remote(self.uri) else self.artifact_dir.as_uri()
-            return client.create_experiment(self.experiment_name, artifact_location=location)
+            try:
+                return client.create_experiment(self.experiment_name, artifact_location=location)
+            except mlflow.exceptions.MlflowException as exc:
+                # On a server no lock spans machines: another client may have just created it.
+                created = client.get_experiment_by_name(self.experiment_name)
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS" or created is None:
+                    raise
+                return created.experiment_id
 
     @contextmanager
     def run(
@@ -97,7 +111,8 @@ class Tracker:
             owner["mlflow.parentRunId"] = parent_run_id
         else:
             close_orphans(experiment_id)
-        run = client.create_run(experiment_id, run_name=run_name, tags={**tags, **owner})
+        shown = {k: secrets.mask(str(v)) for k, v in {**tags, **owner}.items()}
+        run = client.create_run(experiment_id, run_name=secrets.mask(run_name), tags=shown)
         run_id = run.info.run_id
         status = RunStatus.to_string(RunStatus.FAILED)
         try:
@@ -113,6 +128,14 @@ class Tracker:
                 log.info("MLflow run %s %s in experiment %r", run_id, status, self.experiment_name)
 
 
+def private(folder: Path) -> None:
+    """The local store is the user's alone (0700): runs, models and studies sit in it."""
+    try:
+        folder.chmod(0o700)
+    except OSError:  # a shared folder someone else owns: leave it as they set it
+        log.debug("cannot make %s private", folder)
+
+
 class RunLog:
     """Everything one run writes, in batches (one MLflow call per metric costs ~9 ms)."""
 
@@ -121,7 +144,7 @@ class RunLog:
         self.run_id = run_id
 
     def params(self, values: Mapping[str, Any]) -> None:
-        items = [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in values.items()]
+        items = [Param(k, secrets.mask(str(v))[:MAX_PARAM_LENGTH]) for k, v in values.items()]
         for start in range(0, len(items), 100):
             self.client.log_batch(self.run_id, params=items[start : start + 100])
 
@@ -133,10 +156,28 @@ class RunLog:
 
     def tags(self, values: Mapping[str, Any]) -> None:
         for key, value in values.items():
-            self.client.set_tag(self.run_id, key, str(value))
+            self.client.set_tag(self.run_id, key, secrets.mask(str(value)))
+
+    def note(self, markdown: str) -> None:
+        """The run's description, shown at the top of its page in the MLflow UI."""
+        self.tags({NOTE_TAG: markdown})
+
+    def datasets(
+        self, parts: Mapping[str, pd.DataFrame], name: str, source: str, digest: str
+    ) -> None:
+        """The data each split came from, as MLflow dataset inputs (context = the split's use):
+        name, source, digest, schema, row count. The UI's Dataset column reads these."""
+        inputs = [
+            DatasetInput(
+                dataset_entity(frame, f"{name}-{part}", source, digest),
+                tags=[InputTag("mlflow.data.context", CONTEXTS.get(part, part))],
+            )
+            for part, frame in parts.items()
+        ]
+        self.client.log_inputs(self.run_id, datasets=inputs)
 
     def text(self, text: str, path: str) -> None:
-        self.client.log_text(self.run_id, text, path)
+        self.client.log_text(self.run_id, secrets.mask(text), path)
 
     def figures(self, figures: Mapping[str, Figure]) -> None:
         for name, figure in figures.items():
@@ -184,6 +225,33 @@ class RunLog:
         return info.model_uri
 
 
+def dataset_entity(frame: pd.DataFrame, name: str, source: str, digest: str) -> DatasetEntity:
+    """An MLflow dataset record of `frame`: schema from its first rows, counts from all of it.
+
+    MLflow's from_pandas would infer the schema on every row and keep the frame; a 1M-row
+    split costs only its head here. `digest` is the whole table's (runner.frame_digest).
+    """
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+    try:
+        origin = resolve_dataset_source(source) if Path(source).is_file() else None
+    except Exception:  # noqa: BLE001 - an unknown kind of source: described by name below
+        origin = None
+    origin = origin or CodeDatasetSource(tags={"mlflow.source.name": secrets.mask(source)})
+    head = mlflow.data.from_pandas(frame.head(SCHEMA_ROWS), source=origin, name=name, digest=digest)
+    entity = head._to_mlflow_entity()  # noqa: SLF001 - the public path logs to the active run only
+    profile = {"num_rows": len(frame), "num_elements": int(frame.size)}
+    return DatasetEntity(
+        name=entity.name,
+        digest=entity.digest,
+        source_type=entity.source_type,
+        source=secrets.mask(entity.source),
+        schema=entity.schema,
+        profile=json.dumps(profile),
+    )
+
+
 class FramePredictor(mlflow.pyfunc.PythonModel):
     """A fitted pipeline, what its task learned (plain values) and its output adapter's name.
 
@@ -222,6 +290,25 @@ def quiet(logger: str) -> Iterator[None]:
         yield
     finally:
         target.setLevel(level)
+
+
+def refusal(exc: BaseException) -> str | None:
+    """What to tell a user whose account the tracking server refused (401/403), else None."""
+    if not isinstance(exc, mlflow.exceptions.MlflowException):
+        return None
+    text, user = str(exc), os.environ.get("MLFLOW_TRACKING_USERNAME")
+    endpoint = text.split("endpoint ", 1)[-1].split(" ", 1)[0] if "endpoint " in text else "it"
+    if "403" in text or exc.error_code == "PERMISSION_DENIED":
+        return (
+            f"the tracking server refused account {user!r} the right to change {endpoint}: "
+            "ask its owner or an admin for EDIT or MANAGE permission on it"
+        )
+    if "401" in text or exc.error_code == "UNAUTHENTICATED":
+        return (
+            "the tracking server needs an account: export MLFLOW_TRACKING_USERNAME and "
+            "MLFLOW_TRACKING_PASSWORD (an admin creates one with make user NAME=...)"
+        )
+    return None
 
 
 def close_orphans(experiment_id: str) -> None:

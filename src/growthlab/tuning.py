@@ -278,14 +278,21 @@ class Tuner:
         self.fail_orphans(study)
         return count(study, FINISHED + (TrialState.RUNNING,))
 
-    def spawn_workers(self, config_yaml: str, folder: Path) -> list[subprocess.Popen[bytes]]:
-        """Start n_workers - 1 extra processes on the same study (this process is one)."""
+    def spawn_workers(
+        self, config_yaml: str, folder: Path, env: Mapping[str, str] | None = None
+    ) -> list[subprocess.Popen[bytes]]:
+        """Start n_workers - 1 extra processes on the same study (this process is one).
+
+        `config_yaml` has its secrets masked; `env` carries them to the workers (secrets.py).
+        """
         path = folder / "worker.yaml"
+        path.touch(mode=0o600)
         path.write_text(config_yaml)
         return [
             subprocess.Popen(
                 [sys.executable, "-m", "growthlab.worker", str(path)],
-                env={**os.environ, PROGRESS_SWITCH: "0"},  # one terminal, one bar: the trials'
+                # one terminal, one bar: the trials'
+                env={**os.environ, PROGRESS_SWITCH: "0", **(env or {})},
             )
             for _ in range(self.n_workers - 1)
         ]

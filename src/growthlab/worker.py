@@ -34,10 +34,16 @@ def work(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    from growthlab import secrets
     from growthlab.cli import fail
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(message)s")
+    secrets.install_log_filter()
     try:
-        work(OmegaConf.load(sys.argv[1]))
+        config = OmegaConf.load(sys.argv[1])
+        # The file holds masked values; the parent handed the real ones through the environment.
+        for key, value in secrets.restored({}).items():
+            OmegaConf.update(config, key, value, force_add=True)
+        work(config)
     except UserError as exc:
         fail(str(exc))

@@ -133,6 +133,10 @@ class Dataset(ABC):
             check_identifiers(frame, self.columns.declared(), f"dataset {self.name!r}")
         return frame
 
+    def source(self) -> str:
+        """Where the rows come from, as the MLflow UI shows it (a path, a table, a generator)."""
+        return f"{type(self).__module__}.{type(self).__name__} (dataset={self.name})"
+
     @abstractmethod
     def read(self) -> pd.DataFrame:
         """Read or generate the table."""

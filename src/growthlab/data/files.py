@@ -36,6 +36,9 @@ class FileDataset(Dataset):
                 f"dataset.format {self.format!r} is not supported; use one of {sorted(READERS)}"
             )
 
+    def source(self) -> str:
+        return str(self.path.resolve())
+
     def read(self) -> pd.DataFrame:
         if not self.path.is_file():
             raise UserError(f"data file {str(self.path)!r} does not exist; fix dataset.path")
