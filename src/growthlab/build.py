@@ -7,6 +7,8 @@ arbitrary code (`os.system`) and turns a typo in a target into one readable line
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,10 +74,50 @@ def check_required(node: Any, where: str) -> None:
             raise UserError(f"{key} is required; give it on the command line ({key}=...)")
 
 
+def check_types(node: Any, where: str) -> None:
+    """A scalar of the wrong kind for a typed argument of our own classes (`valid_size=abc`)
+    is named here, not as a TypeError deep inside a run; untyped arguments are the class's."""
+    if not isinstance(node, DictConfig) or "_target_" not in node:
+        return
+    from hydra._internal.utils import _locate
+
+    try:
+        hints = typing.get_type_hints(_locate(str(node._target_)).__init__)
+    except Exception:  # noqa: BLE001 - not ours, or not importable: instantiate reports it
+        return
+    for key, hint in hints.items():
+        if key in node and not OmegaConf.is_missing(node, key):
+            value = node[key]
+            kinds = SCALARS.get(hint) or SCALARS.get(_without_none(hint))
+            if kinds and value is not None and not isinstance(value, kinds):
+                raise UserError(
+                    f"{where}.{key}={value!r} must be {KIND_NAMES[kinds]}; fix {where}.{key}"
+                )
+
+
+SCALARS: dict[Any, tuple[type, ...]] = {
+    int: (int,),
+    float: (int, float),
+    bool: (bool,),
+    str: (str,),
+}
+KIND_NAMES = {(int,): "a whole number", (int, float): "a number", (bool,): "true or false"}
+KIND_NAMES[(str,)] = "text"
+
+
+def _without_none(hint: Any) -> Any:
+    """`int | None` -> int; anything else that is not a plain scalar -> None."""
+    if typing.get_origin(hint) not in (typing.Union, types.UnionType):
+        return None
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if len(args) == 1 else None
+
+
 def build(node: Any, where: str, **kwargs: Any) -> Any:
     """Instantiate a config node after checking its targets; errors become one line."""
     check_required(node, where)
     check_targets(node, where)
+    check_types(node, where)
     try:
         return instantiate(node, _convert_="all", **kwargs)
     except InstantiationException as exc:

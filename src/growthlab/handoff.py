@@ -66,22 +66,18 @@ def promote(cfg: DictConfig) -> None:
         f"{'v' + current if current else '(none yet)'} on {len(y)} holdout units\n"
     )
     print(gates.verdict_table(checks, gate.confidence))
-    if moved:  # the alias first: the history must never show a move that did not happen
-        registry.set_alias(name, registry.CHAMPION, candidate.version)
-    registry.record_decision(
-        name,
-        {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "action": "promote",
-            "version": candidate.version,
-            "previous_champion": current,
-            "verdict": "pass" if verdict else "fail",
-            "forced": bool(reg.force),
-            "reason": reg.reason or "",
-            "moved": moved,
-            "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
-        },
-    )
+    decision = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "action": "promote",
+        "version": candidate.version,
+        "previous_champion": current,
+        "verdict": "pass" if verdict else "fail",
+        "forced": bool(reg.force),
+        "reason": reg.reason or "",
+        "moved": moved,
+        "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
+    }
+    _decide(registry, name, decision, current)
     if not moved:
         raise UserError(
             f"v{candidate.version} did not pass the gate: @champion stays "
@@ -90,16 +86,40 @@ def promote(cfg: DictConfig) -> None:
     print(f"\n@champion -> v{candidate.version}" + (" (forced)" if reg.force else ""))
 
 
+def _decide(registry: Any, name: str, decision: dict[str, Any], judged_against: str | None) -> None:
+    """Under the model's promotion lock: re-check the champion the verdict was judged
+    against, record the decision as pending, move the alias, complete the record. A crash
+    in between leaves a pending record that `make history` shows as interrupted."""
+    with registry.promotion_lock(name):
+        registry.close_interrupted(name)
+        current = registry.alias_version(name, registry.CHAMPION)
+        if current != judged_against:
+            raise UserError(
+                f"@champion of {name!r} moved to v{current} while v{decision['version']} was "
+                f"judged against {'v' + judged_against if judged_against else 'no champion'}: "
+                "run make promote again to judge it against the new champion"
+            )
+        key = registry.record_decision(name, {**decision, "status": registry.PENDING})
+        if decision["moved"]:
+            registry.set_alias(name, registry.CHAMPION, decision["version"])
+        registry.record_decision(name, {**decision, "status": registry.DONE}, key)
+
+
 def history(cfg: DictConfig) -> None:
     """Every promotion decision on the model, oldest first."""
     registry = _connect(cfg)
     name = cfg.registry.model_name
     registry.require_model(name)
     records = registry.decisions(name)
+    if not registry.promotion_running(name):  # a pending record's promotion died: say so
+        champion = registry.alias_version(name, registry.CHAMPION)
+        for r in records:
+            if r["status"] == registry.PENDING:
+                r.update(status=registry.INTERRUPTED, moved=champion == str(r["version"]))
     if not records:
         print(f"{name}: no promotion decisions yet (make promote MODEL={name})")
         return
-    header = ("time", "version", "previous", "verdict", "forced", "moved", "reason")
+    header = ("time", "version", "previous", "verdict", "forced", "moved", "status", "reason")
     rows = [header] + [
         (
             r["time"],
@@ -108,6 +128,7 @@ def history(cfg: DictConfig) -> None:
             r["verdict"],
             "yes" if r["forced"] else "no",
             "yes" if r["moved"] else "no",
+            r["status"],
             r["reason"],
         )
         for r in records

@@ -7,6 +7,7 @@ plain objects (a task, a dataset, a tracker, a tuner, a model spec), never `cfg`
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import subprocess
 import tempfile
@@ -92,7 +93,7 @@ def run(cfg: DictConfig) -> RunResult:
         logged.params({**flatten(OmegaConf.to_container(cfg, resolve=True)), **prefixed(loaded)})
         data, models, splits, tuned = loaded.data, parts.models, ("valid", "test"), None
         if parts.tuner.enabled:
-            tuned = study(parts, data, logged, worker_config(cfg))
+            tuned = study(parts, data, logged, worker_config(cfg), fingerprint(cfg, loaded))
             # The final model: best params, refitted on train + valid, judged once on test.
             models, data = models.with_params(tuned.params), data.with_valid_in_train()
             splits = REFIT_SPLITS
@@ -152,12 +153,12 @@ def load(dataset: Dataset, task: Task) -> Loaded:
     return loaded
 
 
-def study(parts: Parts, data: Prepared, logged: Any, worker_yaml: str) -> Tuned:
+def study(parts: Parts, data: Prepared, logged: Any, worker_yaml: str, fingerprint: str) -> Tuned:
     """An Optuna study on the validation metric; trials are child runs of `logged`."""
     from growthlab import study_report, tuning
 
     tuner, objective = parts.tuner, Objective(parts.task, data, parts.models)
-    found = tuner.study(parts.direction)
+    found = tuner.study(parts.direction, fingerprint)
     found.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
     start = {p.key: parts.models.value(p.key) for p in parts.space}
     tuner.start_from(found, parts.space, start)
@@ -267,6 +268,21 @@ def frame_digest(frame: pd.DataFrame) -> str:
     digest = hashlib.sha256(hashed.tobytes())
     digest.update("\0".join(map(str, frame.columns)).encode())
     return digest.hexdigest()[:16]
+
+
+def fingerprint(cfg: DictConfig, loaded: Loaded) -> str:
+    """What a study's trials are comparable under: the data, the search space, the task (and
+    its settings), the model and the metric. Another fingerprint is another study."""
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(resolved, dict)
+    parts = {
+        "data": loaded.digest,
+        **{k: resolved.get(k) for k in ("search_space", "task", "preprocessing", "model")},
+        "metric": resolved["tuner"].get("metric"),
+        "direction": resolved["tuner"].get("direction"),
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def config_hash(cfg: DictConfig) -> str:
