@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # (the signature itself declares real-valued columns AnyType, see lenient_numbers).
 INPUT_TYPES = "growthlab_input_types"
 REAL = ("double", "float")
+LENIENT = (*REAL, "datetime")
 
 
 @event.listens_for(Engine, "connect")
@@ -178,6 +179,7 @@ class RunLog:
             )
         signature, kinds = lenient_numbers(signature)
         predictor.reals = tuple(c for c, kind in kinds.items() if kind in REAL)
+        predictor.dates = tuple(c for c, kind in kinds.items() if kind == "datetime")
         with quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
             info = mlflow.pyfunc.log_model(
                 name="model",
@@ -191,19 +193,21 @@ class RunLog:
 
 
 def lenient_numbers(signature: ModelSignature) -> tuple[ModelSignature, dict[str, str]]:
-    """The signature with real-valued (double) columns declared AnyType, and every column's
-    inferred type.
+    """The signature with real-valued (double) and date columns declared AnyType, and every
+    column's inferred type.
 
     A count column is double in training (blanks are allowed), but `pd.read_csv` of a file
     without blanks, or a JSON request with integers, gives int64, and MLflow refuses int64 for
     a double ("Can not safely convert int64 to float64"), while `long` would refuse the file
     with blanks. No MLflow type accepts both: the signature leaves these columns to the model,
     which converts them to float64 itself (FramePredictor.reals) and refuses text in them.
+    Dates read by `pd.read_csv` are text, which MLflow 3 refuses for `datetime` under pandas 3
+    (StringDtype, not object): the model parses them (ISO-8601, as in training).
     """
     specs = signature.inputs.inputs if signature.inputs is not None else []
     kinds = {s.name: getattr(s.type, "name", str(s.type)) for s in specs if s.name}
     lenient = [
-        ColSpec(AnyType(), s.name, s.required) if kinds.get(s.name or "") in REAL else s
+        ColSpec(AnyType(), s.name, s.required) if kinds.get(s.name or "") in LENIENT else s
         for s in specs
     ]
     if specs:
@@ -218,6 +222,7 @@ class FramePredictor(mlflow.pyfunc.PythonModel):
     """
 
     reals: tuple[str, ...] = ()  # input columns the pipeline was fitted on as float64
+    dates: tuple[str, ...] = ()  # input columns it was fitted on as datetime64
 
     def __init__(self, estimator: Any, schema: dict[str, Any], output: str) -> None:
         self.estimator = estimator
@@ -240,6 +245,11 @@ class FramePredictor(mlflow.pyfunc.PythonModel):
         reals = [c for c in self.reals if c in model_input.columns]
         if reals:  # int64 from a CSV without blanks, or JSON integers: the fitted dtype
             model_input = model_input.assign(**{c: _reals(model_input[c]) for c in reals})
+        dates = [c for c in self.dates if c in model_input.columns]
+        if dates:
+            from growthlab.data.dates import parse_dates
+
+            model_input = model_input.assign(**{c: parse_dates(model_input[c], c) for c in dates})
         return outputs.predict(
             self.output, self.estimator, model_input, self.schema, **(params or {})
         )
