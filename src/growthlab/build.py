@@ -7,8 +7,6 @@ arbitrary code (`os.system`) and turns a typo in a target into one readable line
 from __future__ import annotations
 
 import inspect
-import types
-import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,35 +80,41 @@ def check_types(node: Any, where: str) -> None:
     from hydra._internal.utils import _locate
 
     try:
-        hints = typing.get_type_hints(_locate(str(node._target_)).__init__)
-    except Exception:  # noqa: BLE001 - not ours, or not importable: instantiate reports it
+        target = _locate(str(node._target_))
+    except Exception:  # noqa: BLE001 - not importable: instantiate reports it
         return
-    for key, hint in hints.items():
+    hints: dict[str, tuple[type, ...]] = {}
+    # A subclass passing **kwargs on (Churn -> LeadScoring): its bases' arguments count too.
+    # Annotations are read as text (`from __future__ import annotations`): names imported
+    # only for type checking cannot break the check.
+    for cls in reversed(inspect.getmro(target)) if inspect.isclass(target) else ():
+        try:
+            parameters = inspect.signature(cls.__init__).parameters.values()
+        except (TypeError, ValueError):  # a C extension's __init__
+            continue
+        for parameter in parameters:
+            kinds = SCALARS.get(_plain(parameter.annotation))
+            if kinds:
+                hints[parameter.name] = kinds
+    for key, kinds in hints.items():
         if key in node and not OmegaConf.is_missing(node, key):
             value = node[key]
-            kinds = SCALARS.get(hint) or SCALARS.get(_without_none(hint))
-            if kinds and value is not None and not isinstance(value, kinds):
+            if value is not None and not isinstance(value, kinds):
                 raise UserError(
                     f"{where}.{key}={value!r} must be {KIND_NAMES[kinds]}; fix {where}.{key}"
                 )
 
 
-SCALARS: dict[Any, tuple[type, ...]] = {
-    int: (int,),
-    float: (int, float),
-    bool: (bool,),
-    str: (str,),
-}
+# Text is not checked: YAML reads `positive_label: 1` as a number and that is meant.
+SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,)}
 KIND_NAMES = {(int,): "a whole number", (int, float): "a number", (bool,): "true or false"}
-KIND_NAMES[(str,)] = "text"
 
 
-def _without_none(hint: Any) -> Any:
-    """`int | None` -> int; anything else that is not a plain scalar -> None."""
-    if typing.get_origin(hint) not in (typing.Union, types.UnionType):
-        return None
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    return args[0] if len(args) == 1 else None
+def _plain(annotation: Any) -> str:
+    """`int`, `int | None`, 'float | None' -> the scalar's name; anything else as text."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    parts = [p.strip() for p in text.split("|") if p.strip() != "None"]
+    return parts[0] if len(parts) == 1 else ""
 
 
 def build(node: Any, where: str, **kwargs: Any) -> Any:

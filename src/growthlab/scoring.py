@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from growthlab.data.dates import parse_dates
+from growthlab.data.files import refuse_repeated_headers
 from growthlab.errors import UserError
 from growthlab.progress import progress
 
@@ -139,7 +140,9 @@ def read_table(path: Path, read_options: Mapping[str, Any] | None = None) -> pd.
     with read_errors(path):
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, **csv_options(read_options))
+        table = pd.read_csv(path, **csv_options(read_options))
+        refuse_repeated_headers(table.columns, path)
+        return table
 
 
 def csv_options(read_options: Mapping[str, Any] | None, **ours: Any) -> dict[str, Any]:
@@ -172,6 +175,7 @@ def read_chunks(
                 yield batch.to_pandas()
             return
         header = pd.read_csv(path, **csv_options(read_options, nrows=0)).columns
+        refuse_repeated_headers(header, path)
         text = {c: "str" for c in header if as_text(c)}
         yield from pd.read_csv(path, **csv_options(read_options, chunksize=rows, dtype=text))
 
