@@ -207,7 +207,11 @@ class Case:
 
 
 def cases() -> list[Case]:
-    found = [Case(f"train-{t}-{k}", "train", t, k) for t in TASKS for k in CORRUPTIONS]
+    found = [
+        Case(f"train-{t}-{k}", "train", t, k, fine=(t, k) in TRAIN_FINE)
+        for t in TASKS
+        for k in CORRUPTIONS
+    ]
     for task in SCORED:
         bad = [k for k in CORRUPTIONS if k != "missing_key_column"] + list(SCORING_BAD)
         found += [Case(f"score-{task}-{k}", "score", task, k) for k in bad]
@@ -272,7 +276,7 @@ def check(case: Case, prepared: Prepared, models, tmp_path: Path, capsys, monkey
         command = "command=promote" if case.kind.startswith("registry.") else "command=train"
         tiny = TINY[case.task]
         tuner = "tuner=tpe" if case.kind.startswith("tuner.") else "tuner=none"
-        argv = [case.kind, command, f"task={case.task}", tuner, *tiny]
+        argv = [command, f"task={case.task}", tuner, *tiny, case.kind]  # the case wins
         argv += store_overrides(store)
     else:
         frame, roles = prepared.frames[case.task], prepared.roles[case.task]
