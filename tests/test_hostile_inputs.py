@@ -273,10 +273,20 @@ def check(case: Case, prepared: Prepared, models, tmp_path: Path, capsys, monkey
     output = tmp_path / "scores.csv"
     output.write_text("previous,output\n")
     if case.command == "config":
-        command = "command=promote" if case.kind.startswith("registry.") else "command=train"
+        command = "command=train"  # registry keys: the command that reads them
+        if case.kind.startswith("registry.scoring."):
+            good = tmp_path / "good.csv"
+            frame = prepared.frames["lead_scoring"]
+            frame.drop(columns=[prepared.roles["lead_scoring"]["target"]]).to_csv(good, index=False)
+            command = "command=score"
+            tiny_io = [f"registry.scoring.input={good}", f"registry.scoring.output={output}"]
+        elif case.kind.startswith("registry.") and not case.kind.startswith("registry.register"):
+            command = "command=promote"
         tiny = TINY[case.task]
         tuner = "tuner=tpe" if case.kind.startswith("tuner.") else "tuner=none"
         argv = [command, f"task={case.task}", tuner, *tiny, case.kind]  # the case wins
+        if command == "command=score":
+            argv += ["registry.alias=challenger", *tiny_io]
         argv += store_overrides(store)
     else:
         frame, roles = prepared.frames[case.task], prepared.roles[case.task]

@@ -23,10 +23,13 @@ from growthlab.tasks import Task
 
 log = logging.getLogger(__name__)
 
+SCORING = "registry.scoring"
+
 
 def promote(cfg: DictConfig) -> None:
     """Judge the challenger (or VERSION) against the gate; move @champion on a pass or FORCE."""
     reg = cfg.registry
+    setting(reg, "registry", "force", bool)
     if reg.force and not reg.reason:
         raise UserError('FORCE needs a reason: add REASON="..." (it is kept in the history)')
     gate = build(reg.gate, "registry.gate")
@@ -169,8 +172,10 @@ def score(cfg: DictConfig) -> None:
             reference,
             task.score_column,
             f"{reg.model_name}/{version.version}",
-            None if task.whole_input else int(reg.scoring.chunk_rows),
-            float(reg.scoring.psi_threshold),
+            None
+            if task.whole_input
+            else setting(reg.scoring, "registry.scoring", "chunk_rows", int),
+            setting(reg.scoring, SCORING, "psi_threshold", float),
             read_options,
         )
     drift = "" if np.isnan(summary["psi"]) else f"  (PSI vs holdout {summary['psi']:.3f})"
@@ -178,6 +183,16 @@ def score(cfg: DictConfig) -> None:
         f"scored {int(summary['rows'])} rows with {reg.model_name} v{version.version} "
         f"(@{reg.alias}) -> {reg.scoring.output}{drift}"
     )
+
+
+def setting(node: DictConfig, where: str, key: str, kind: type) -> Any:
+    """A setting these commands read themselves (no class checks it): of its kind, or one line."""
+    value = node[key]
+    kinds = (int, float) if kind is float else (kind,)
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kinds):
+        what = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+        raise UserError(f"{where}.{key}={value!r} must be {what}; fix {where}.{key}")
+    return value
 
 
 def _table_from_log(

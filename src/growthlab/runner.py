@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from growthlab import search_space
 from growthlab.build import build
 from growthlab.data.dataset import Dataset
+from growthlab.handoff import setting
 from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
 from growthlab.objective import Objective
 from growthlab.paths import ROOT
@@ -103,7 +104,7 @@ def run(cfg: DictConfig) -> RunResult:
         metrics.update({**(tuned.metrics if tuned else {}), "fit_seconds": seconds})
         logged.metrics(metrics)
         model_uri = log_model(parts.task, model, data, logged)
-        if cfg.registry.register:
+        if setting(cfg.registry, "registry", "register", bool):
             version = registry.register(
                 model_uri,
                 cfg.registry.model_name,
@@ -120,6 +121,7 @@ def run(cfg: DictConfig) -> RunResult:
 
 def build_parts(cfg: DictConfig) -> Parts:
     """Every object the run needs: a bad config fails here, before any data is read."""
+    setting(cfg.registry, "registry", "register", bool)
     task: Task = build(cfg.task, "task")
     tuner: Tuner = build(cfg.tuner, "tuner")
     models = model_spec(cfg)
