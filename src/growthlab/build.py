@@ -93,21 +93,31 @@ def check_types(node: Any, where: str) -> None:
         except (TypeError, ValueError):  # a C extension's __init__
             continue
         for parameter in parameters:
-            kinds = SCALARS.get(_plain(parameter.annotation))
-            if kinds:
+            plain = _plain(parameter.annotation)
+            inner = plain.removeprefix("Mapping[str, ").removeprefix("dict[str, ")
+            kinds = SCALARS.get(inner.removesuffix("]"))
+            if kinds and plain.startswith(("Mapping[str, ", "dict[str, ")):
+                hints[parameter.name + MAPPING] = kinds  # a table of numbers (floors)
+            elif kinds and plain in SCALARS:
                 hints[parameter.name] = kinds
     for key, kinds in hints.items():
-        if key in node and not OmegaConf.is_missing(node, key):
-            value = node[key]
-            if value is not None and not isinstance(value, kinds):
-                raise UserError(
-                    f"{where}.{key}={value!r} must be {KIND_NAMES[kinds]}; fix {where}.{key}"
-                )
+        name = key.removesuffix(MAPPING)
+        if name in node and not OmegaConf.is_missing(node, name) and node[name] is not None:
+            value = node[name]
+            values = dict(value) if key.endswith(MAPPING) and OmegaConf.is_dict(value) else {}
+            found = values.items() if key.endswith(MAPPING) else [("", value)]
+            for inner, item in found:
+                if not isinstance(item, kinds) or (bool not in kinds and isinstance(item, bool)):
+                    full = f"{where}.{name}" + (f".{inner}" if inner else "")
+                    raise UserError(f"{full}={item!r} must be {KIND_NAMES[kinds]}; fix {full}")
 
 
 # Text is not checked: YAML reads `positive_label: 1` as a number and that is meant.
 SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,)}
 KIND_NAMES = {(int,): "a whole number", (int, float): "a number", (bool,): "true or false"}
+
+
+MAPPING = "{}"
 
 
 def _plain(annotation: Any) -> str:
