@@ -42,6 +42,8 @@ def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) 
         if kind in NUMERIC:
             numbers = pd.to_numeric(values, errors="coerce")
             _refuse_unparsed(values, numbers, column, "numeric", first_row)
+            # inf parses as a number but no model can use it: same one line, by row
+            _refuse_unparsed(values, numbers.mask(np.isinf(numbers)), column, "finite", first_row)
             typed[column] = numbers.astype("float64") if kind in ("double", "float") else numbers
         elif kind == "boolean":
             flags = values.map(_boolean, na_action="ignore")
@@ -310,6 +312,8 @@ def score_file(
     writer = ChunkWriter(target)
     try:
         for chunk in progress(chunks, "scoring", unit="chunk"):
+            if chunk.empty:  # a header without rows: nothing to score is a mistake, say so
+                raise UserError(f"input file {str(source)!r} has a header but no rows")
             features = conform(chunk, schema, rows)
             output = predict(features)
             if len(output) == len(chunk):
