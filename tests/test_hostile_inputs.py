@@ -117,6 +117,9 @@ TRAIN_FINE = {
     ("segmentation", "text_in_numbers"): "an undeclared mixed column is read as categories",
     ("segmentation", "nan_key_column"): "segments need no id: blank ids are kept as blank",
     ("segmentation", "ten_mb_cell"): "one more (rare) category in a text column",
+    ("forecast", "nan_key_column"): "blank targets are the rows to forecast",
+    ("forecast", "truncated_mid_row"): "the cut row's blank driver and target: a row to forecast",
+    ("recommendation", "truncated_mid_row"): "the cut row's blank weight counts as one",
 }
 
 # Scoring inputs that are legitimately fine: blanks are allowed in a scored file, and an
