@@ -118,3 +118,18 @@ def test_readme_names_every_allowed_package() -> None:
     sentence = next(p for p in readme.split("\n\n") if "GROWTHLAB_ALLOWED_TARGETS" in p)
     for name in packages.allowed_packages():
         assert f"`{name}`" in sentence, name
+
+
+def test_an_ext_value_in_logging_is_checked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """logging.config imports `ext://module.name` values: only the standard streams pass."""
+    folder = _experiment(
+        tmp_path,
+        "hydra:\n  job_logging:\n    handlers:\n      console:\n"
+        "        stream: ext://subprocess.os\n",
+    )
+    with pytest.raises(SystemExit):
+        check_overrides(["--config-dir", str(folder), "experiments=evil"])
+    err = capsys.readouterr().err
+    assert "hydra.job_logging.handlers.console.stream='subprocess.os' is not allowed" in err

@@ -452,17 +452,18 @@ def test_history_prints_every_decision_in_order(
         "verdict",
         "forced",
         "moved",
+        "status",
         "reason",
     ]
     assert len(lines) == 1 + len(records) >= 5
-    shown = [line.split(None, 6) for line in lines[1:5]]
-    assert [row[1:6] for row in shown] == [
-        ["v1", "-", "pass", "no", "yes"],
-        ["v2", "v1", "fail", "no", "no"],
-        ["v2", "v1", "fail", "yes", "yes"],
-        ["v1", "v2", "pass", "yes", "yes"],
+    shown = [line.split(None, 7) for line in lines[1:5]]
+    assert [row[1:7] for row in shown] == [
+        ["v1", "-", "pass", "no", "yes", "done"],
+        ["v2", "v1", "fail", "no", "no", "done"],
+        ["v2", "v1", "fail", "yes", "yes", "done"],
+        ["v1", "v2", "pass", "yes", "yes", "done"],
     ]
-    assert shown[2][6] == FORCE_REASON and shown[3][6] == ROLLBACK_REASON
+    assert shown[2][7] == FORCE_REASON and shown[3][7] == ROLLBACK_REASON
     assert [row[0] for row in shown] == [r["time"] for r in records[:4]]
 
 

@@ -137,3 +137,26 @@ def test_server_answers_a_single_row(server: str) -> None:
     one = MarketingSimulator(12).leads(1).drop(columns=["converted", "p_convert", "email"])
     predictions = invoke(server, one)
     assert len(predictions) == 1 and 0 < predictions[0]["score"] < 1
+
+
+def test_served_model_takes_integers_in_the_json(
+    server: str, promoted: Path, tmp_path: Path
+) -> None:
+    """Whole-number columns sent as JSON integers (a CRM sends 12, not 12.0) score like the
+    batch scorer scores the same rows."""
+    leads = MarketingSimulator(12).leads(200).drop(columns=["converted", "p_convert"])
+    counts = [
+        c
+        for c in leads.columns
+        if leads[c].dtype.kind in "if"
+        and np.array_equal(leads[c].dropna(), leads[c].dropna().round())
+    ]
+    assert counts, "the simulated leads have count columns"
+    whole = leads.dropna(subset=counts).astype({c: "int64" for c in counts})
+    body = json.loads(whole.to_json(orient="split", index=False, date_format="iso"))
+    assert isinstance(body["data"][0][whole.columns.get_loc(counts[0])], int)
+    served = np.array([row["score"] for row in invoke(server, whole)])
+    source, target = tmp_path / "whole.csv", tmp_path / "scores.csv"
+    whole.to_csv(source, index=False)
+    score_file(promoted, source, target)
+    np.testing.assert_allclose(served, pd.read_csv(target)["score"].to_numpy(), rtol=1e-6)

@@ -72,10 +72,66 @@ def check_required(node: Any, where: str) -> None:
             raise UserError(f"{key} is required; give it on the command line ({key}=...)")
 
 
+def check_types(node: Any, where: str) -> None:
+    """A scalar of the wrong kind for a typed argument of our own classes (`valid_size=abc`)
+    is named here, not as a TypeError deep inside a run; untyped arguments are the class's."""
+    if not isinstance(node, DictConfig) or "_target_" not in node:
+        return
+    from hydra._internal.utils import _locate
+
+    try:
+        target = _locate(str(node._target_))
+    except Exception:  # noqa: BLE001 - not importable: instantiate reports it
+        return
+    hints: dict[str, tuple[type, ...]] = {}
+    # A subclass passing **kwargs on (Churn -> LeadScoring): its bases' arguments count too.
+    # Annotations are read as text (`from __future__ import annotations`): names imported
+    # only for type checking cannot break the check.
+    for cls in reversed(inspect.getmro(target)) if inspect.isclass(target) else ():
+        try:
+            parameters = inspect.signature(cls.__init__).parameters.values()
+        except (TypeError, ValueError):  # a C extension's __init__
+            continue
+        for parameter in parameters:
+            plain = _plain(parameter.annotation)
+            inner = plain.removeprefix("Mapping[str, ").removeprefix("dict[str, ")
+            kinds = SCALARS.get(inner.removesuffix("]"))
+            if kinds and plain.startswith(("Mapping[str, ", "dict[str, ")):
+                hints[parameter.name + MAPPING] = kinds  # a table of numbers (floors)
+            elif kinds and plain in SCALARS:
+                hints[parameter.name] = kinds
+    for key, kinds in hints.items():
+        name = key.removesuffix(MAPPING)
+        if name in node and not OmegaConf.is_missing(node, name) and node[name] is not None:
+            value = node[name]
+            values = dict(value) if key.endswith(MAPPING) and OmegaConf.is_dict(value) else {}
+            found = values.items() if key.endswith(MAPPING) else [("", value)]
+            for inner, item in found:
+                if not isinstance(item, kinds) or (bool not in kinds and isinstance(item, bool)):
+                    full = f"{where}.{name}" + (f".{inner}" if inner else "")
+                    raise UserError(f"{full}={item!r} must be {KIND_NAMES[kinds]}; fix {full}")
+
+
+# Text is not checked: YAML reads `positive_label: 1` as a number and that is meant.
+SCALARS: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,)}
+KIND_NAMES = {(int,): "a whole number", (int, float): "a number", (bool,): "true or false"}
+
+
+MAPPING = "{}"
+
+
+def _plain(annotation: Any) -> str:
+    """`int`, `int | None`, 'float | None' -> the scalar's name; anything else as text."""
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    parts = [p.strip() for p in text.split("|") if p.strip() != "None"]
+    return parts[0] if len(parts) == 1 else ""
+
+
 def build(node: Any, where: str, **kwargs: Any) -> Any:
     """Instantiate a config node after checking its targets; errors become one line."""
     check_required(node, where)
     check_targets(node, where)
+    check_types(node, where)
     try:
         return instantiate(node, _convert_="all", **kwargs)
     except InstantiationException as exc:

@@ -117,11 +117,16 @@ def check_hydra_nodes(hydra_cfg: DictConfig) -> None:
     check_targets(hydra_cfg.get("callbacks"), "hydra.callbacks")
     for key in ("job_logging", "hydra_logging"):
         for where, target in logging_factories(hydra_cfg.get(key), f"hydra.{key}"):
-            check_target(target, where, also=("logging",))  # logging.StreamHandler and kin
+            if target not in STREAMS:  # ext://sys.stderr: a stream, not a callable
+                check_target(target, where, also=("logging",))  # logging.StreamHandler and kin
+
+
+STREAMS = ("sys.stderr", "sys.stdout")
 
 
 def logging_factories(node: Any, where: str) -> list[tuple[str, str]]:
-    """Every `()` and `class` in a logging dictConfig: the callables logging would call.
+    """Every `()` and `class` in a logging dictConfig: the callables logging would call;
+    and every `ext://module.name` value, which logging imports.
 
     Values are resolved one by one: other keys (a log file under hydra.runtime) are only
     known inside a Hydra run.
@@ -134,7 +139,19 @@ def logging_factories(node: Any, where: str) -> list[tuple[str, str]]:
             found.append((f"{where}.{key}", str(node[key])))
         elif OmegaConf.is_dict(node._get_node(key)):
             found += logging_factories(node[key], f"{where}.{key}")
+        else:
+            value = _value(node, key)
+            if isinstance(value, str) and value.startswith("ext://"):
+                found.append((f"{where}.{key}", value.removeprefix("ext://")))
     return found
+
+
+def _value(node: DictConfig, key: Any) -> Any:
+    """A value, or None when it needs what only a Hydra run knows (hydra.runtime.*)."""
+    try:
+        return node[key]
+    except Exception:  # noqa: BLE001 - an interpolation of run-time keys: not an ext:// name
+        return None
 
 
 def explain(exc: Exception, overrides: list[str]) -> str:

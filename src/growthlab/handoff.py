@@ -23,10 +23,13 @@ from growthlab.tasks import Task
 
 log = logging.getLogger(__name__)
 
+SCORING = "registry.scoring"
+
 
 def promote(cfg: DictConfig) -> None:
     """Judge the challenger (or VERSION) against the gate; move @champion on a pass or FORCE."""
     reg = cfg.registry
+    setting(reg, "registry", "force", bool)
     if reg.force and not reg.reason:
         raise UserError('FORCE needs a reason: add REASON="..." (it is kept in the history)')
     gate = build(reg.gate, "registry.gate")
@@ -65,22 +68,18 @@ def promote(cfg: DictConfig) -> None:
     )
     table = gates.verdict_table(checks, gate.confidence)
     print(table)
-    if moved:  # the alias first: the history must never show a move that did not happen
-        registry.set_alias(name, registry.CHAMPION, candidate.version)
-    registry.record_decision(
-        name,
-        {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "action": "promote",
-            "version": candidate.version,
-            "previous_champion": current,
-            "verdict": "pass" if verdict else "fail",
-            "forced": bool(reg.force),
-            "reason": reg.reason or "",
-            "moved": moved,
-            "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
-        },
-    )
+    decision = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "action": "promote",
+        "version": candidate.version,
+        "previous_champion": current,
+        "verdict": "pass" if verdict else "fail",
+        "forced": bool(reg.force),
+        "reason": reg.reason or "",
+        "moved": moved,
+        "metrics": {f"{c.check}.{c.metric}": round(c.challenger, 6) for c in checks},
+    }
+    _decide(registry, name, decision, current)
     registry.add_to_description(
         name,
         candidate.version,
@@ -118,16 +117,40 @@ def _judge_holdout(
     return checks, len(y)
 
 
+def _decide(registry: Any, name: str, decision: dict[str, Any], judged_against: str | None) -> None:
+    """Under the model's promotion lock: re-check the champion the verdict was judged
+    against, record the decision as pending, move the alias, complete the record. A crash
+    in between leaves a pending record that `make history` shows as interrupted."""
+    with registry.promotion_lock(name):
+        registry.close_interrupted(name)
+        current = registry.alias_version(name, registry.CHAMPION)
+        if current != judged_against:
+            raise UserError(
+                f"@champion of {name!r} moved to v{current} while v{decision['version']} was "
+                f"judged against {'v' + judged_against if judged_against else 'no champion'}: "
+                "run make promote again to judge it against the new champion"
+            )
+        key = registry.record_decision(name, {**decision, "status": registry.PENDING})
+        if decision["moved"]:
+            registry.set_alias(name, registry.CHAMPION, decision["version"])
+        registry.record_decision(name, {**decision, "status": registry.DONE}, key)
+
+
 def history(cfg: DictConfig) -> None:
     """Every promotion decision on the model, oldest first."""
     registry = _connect(cfg)
     name = cfg.registry.model_name
     registry.require_model(name)
     records = registry.decisions(name)
+    if not registry.promotion_running(name):  # a pending record's promotion died: say so
+        champion = registry.alias_version(name, registry.CHAMPION)
+        for r in records:
+            if r["status"] == registry.PENDING:
+                r.update(status=registry.INTERRUPTED, moved=champion == str(r["version"]))
     if not records:
         print(f"{name}: no promotion decisions yet (make promote MODEL={name})")
         return
-    header = ("time", "version", "previous", "verdict", "forced", "moved", "reason")
+    header = ("time", "version", "previous", "verdict", "forced", "moved", "status", "reason")
     rows = [header] + [
         (
             r["time"],
@@ -136,6 +159,7 @@ def history(cfg: DictConfig) -> None:
             r["verdict"],
             "yes" if r["forced"] else "no",
             "yes" if r["moved"] else "no",
+            r["status"],
             r["reason"],
         )
         for r in records
@@ -178,8 +202,10 @@ def score(cfg: DictConfig) -> None:
             reference,
             task.score_column,
             f"{reg.model_name}/{version.version}",
-            None if task.whole_input else int(reg.scoring.chunk_rows),
-            float(reg.scoring.psi_threshold),
+            None
+            if task.whole_input
+            else setting(reg.scoring, "registry.scoring", "chunk_rows", int),
+            setting(reg.scoring, SCORING, "psi_threshold", float),
             read_options,
         )
     drift = "" if np.isnan(summary["psi"]) else f"  (PSI vs holdout {summary['psi']:.3f})"
@@ -187,6 +213,16 @@ def score(cfg: DictConfig) -> None:
         f"scored {int(summary['rows'])} rows with {reg.model_name} v{version.version} "
         f"(@{reg.alias}) -> {reg.scoring.output}{drift}"
     )
+
+
+def setting(node: DictConfig, where: str, key: str, kind: type) -> Any:
+    """A setting these commands read themselves (no class checks it): of its kind, or one line."""
+    value = node[key]
+    kinds = (int, float) if kind is float else (kind,)
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kinds):
+        what = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+        raise UserError(f"{where}.{key}={value!r} must be {what}; fix {where}.{key}")
+    return value
 
 
 def _table_from_log(

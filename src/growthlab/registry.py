@@ -7,9 +7,11 @@ through these functions; the gate itself (gate.py) only sees arrays.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from growthlab.errors import UserError
+from growthlab.processes import HOST, alive
 from growthlab.tracking import quiet
 
 if TYPE_CHECKING:
@@ -27,6 +30,8 @@ HOLDOUT = "holdout/test.parquet"
 CHAMPION, CHALLENGER = "champion", "challenger"
 
 DECISION_TAG = "growthlab.decision."
+LOCK_SUFFIX = ".promotion-lock"
+PENDING, DONE, INTERRUPTED = "pending", "done", "interrupted"
 
 
 @dataclass
@@ -95,7 +100,11 @@ def require_model(name: str) -> None:
     try:
         client.get_registered_model(name)
     except mlflow.exceptions.MlflowException:
-        known = [m.name for m in client.search_registered_models(max_results=50)]
+        known = [
+            m.name
+            for m in client.search_registered_models(max_results=50)
+            if not m.name.endswith(LOCK_SUFFIX)
+        ]
         raise UserError(
             f"no registered model {name!r}; known models: {', '.join(known) or 'none yet'}"
         ) from None
@@ -112,17 +121,107 @@ def set_alias(name: str, alias: str, version: str) -> None:
     MlflowClient().set_registered_model_alias(name, alias, version)
 
 
-def record_decision(name: str, decision: Mapping[str, Any]) -> None:
-    """Append a promotion decision to the registered model (MLflow keeps no alias history)."""
-    stamp = f"{time.time_ns() // 1000:017d}"
+def record_decision(name: str, decision: Mapping[str, Any], key: str | None = None) -> str:
+    """Write a promotion decision on the registered model (MLflow keeps no alias history);
+    the same key overwrites it (a pending decision completed). Returns the key."""
+    key = key or DECISION_TAG + f"{time.time_ns() // 1000:017d}"
     text = json.dumps(decision, default=str, separators=(",", ":"))
-    MlflowClient().set_registered_model_tag(name, DECISION_TAG + stamp, text)
+    MlflowClient().set_registered_model_tag(name, key, text)
+    return key
 
 
 def decisions(name: str) -> list[dict[str, Any]]:
-    """Every recorded decision, oldest first."""
+    """Every recorded decision, oldest first; `status` is pending while its promotion runs."""
     tags = MlflowClient().get_registered_model(name).tags
-    return [json.loads(tags[k]) for k in sorted(tags) if k.startswith(DECISION_TAG)]
+    return [
+        {"status": DONE, **json.loads(tags[k]), "key": k}
+        for k in sorted(tags)
+        if k.startswith(DECISION_TAG)
+    ]
+
+
+def close_interrupted(name: str) -> None:
+    """Mark the pending decisions of promotions that died as interrupted (call under the lock:
+    no live promotion has one then), with whether the alias had moved before they died."""
+    champion = alias_version(name, CHAMPION)
+    for record in decisions(name):
+        if record["status"] == PENDING:
+            key = record.pop("key")
+            moved = champion == str(record["version"])
+            record_decision(name, {**record, "status": INTERRUPTED, "moved": moved}, key)
+
+
+@contextmanager
+def promotion_lock(
+    name: str, wait_seconds: float = 60, stale_seconds: float = 900
+) -> Iterator[None]:
+    """Hold the promotion lock of one registered model while its alias moves.
+
+    The lock is a registered model named `<name>.promotion-lock`: creating a registered model
+    is an insert on a unique name, atomic in every store MLflow has (SQLite, PostgreSQL,
+    MySQL, and through `mlflow server`, where the client never sees the database). A file
+    lock would only hold on one machine, and `pg_advisory_lock` needs the database URL, which
+    a team's client (tracking=server) does not have. The holder's host, pid and start are its
+    tags: a lock whose process is gone from this host, or older than `stale_seconds`, is
+    taken over; another is waited for, then refused with its holder named.
+    """
+    client = MlflowClient()
+    lock, deadline, told = name + LOCK_SUFFIX, time.monotonic() + wait_seconds, False
+    me = {"host": HOST, "pid": str(os.getpid()), "since": f"{time.time():.0f}"}
+    while True:
+        try:
+            with quiet("mlflow.store.model_registry.abstract_store"):
+                client.create_registered_model(lock, tags=me)
+            break
+        except mlflow.exceptions.MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        holder = _lock_holder(client, lock)
+        if holder is not None and _stale(holder, stale_seconds):
+            _delete_quietly(client, lock)
+            continue
+        if time.monotonic() > deadline:
+            who = holder or {}
+            raise UserError(
+                f"another promotion of {name!r} holds its lock (pid {who.get('pid', '?')} on "
+                f"{who.get('host', '?')}): try again when it has finished"
+            )
+        if not told:  # a person waiting should know why; tests wait for this line
+            print(f"waiting for another promotion of {name!r} to finish", flush=True)
+            told = True
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        _delete_quietly(client, lock)
+
+
+def promotion_running(name: str) -> bool:
+    """True while a live process holds the model's promotion lock."""
+    holder = _lock_holder(MlflowClient(), name + LOCK_SUFFIX)
+    return holder is not None and not _stale(holder, stale_seconds=900)
+
+
+def _lock_holder(client: MlflowClient, lock: str) -> dict[str, str] | None:
+    try:
+        return dict(client.get_registered_model(lock).tags)
+    except mlflow.exceptions.MlflowException:  # released meanwhile
+        return None
+
+
+def _stale(holder: Mapping[str, str], stale_seconds: float) -> bool:
+    """A holder killed on this host, or a lock older than any promotion takes."""
+    try:
+        pid, since = int(holder.get("pid", "")), float(holder.get("since", ""))
+    except ValueError:
+        return True
+    dead = holder.get("host") == HOST and not alive(pid)
+    return dead or time.time() - since > stale_seconds
+
+
+def _delete_quietly(client: MlflowClient, lock: str) -> None:
+    with suppress(mlflow.exceptions.MlflowException):
+        client.delete_registered_model(lock)
 
 
 def load_model(uri: str) -> Any:
@@ -131,10 +230,14 @@ def load_model(uri: str) -> Any:
 
 
 def input_schema(model: Any) -> dict[str, str]:
-    """Column name -> MLflow type name, from the model's signature."""
+    """Column name -> MLflow type name, as inferred at training (the signature, for models
+    logged before it declared real-valued columns AnyType)."""
+    from growthlab.tracking import INPUT_TYPES
+
+    kinds = (model.metadata.metadata or {}).get(INPUT_TYPES) or {}
     schema = model.metadata.get_input_schema()
     return (
-        {spec.name: getattr(spec.type, "name", str(spec.type)) for spec in schema.inputs}
+        {s.name: kinds.get(s.name) or getattr(s.type, "name", str(s.type)) for s in schema.inputs}
         if schema
         else {}
     )

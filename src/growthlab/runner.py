@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import json
 import logging
 import subprocess
 import tempfile
@@ -24,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from growthlab import search_space, secrets
 from growthlab.build import build
 from growthlab.data.dataset import Dataset
+from growthlab.handoff import setting
 from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
 from growthlab.objective import Objective
 from growthlab.paths import ROOT
@@ -102,7 +104,7 @@ def run(cfg: DictConfig) -> RunResult:
         )
         data, models, splits, tuned = loaded.data, parts.models, ("valid", "test"), None
         if parts.tuner.enabled:
-            tuned = study(parts, data, logged, worker_config(cfg))
+            tuned = study(parts, data, logged, worker_config(cfg), fingerprint(cfg, loaded))
             # The final model: best params, refitted on train + valid, judged once on test.
             models, data = models.with_params(tuned.params), data.with_valid_in_train()
             splits = REFIT_SPLITS
@@ -114,7 +116,7 @@ def run(cfg: DictConfig) -> RunResult:
         note = run_note(parts, loaded, metrics, tuned is not None)
         logged.note(note)
         model_uri = log_model(parts.task, model, data, logged)
-        if cfg.registry.register:
+        if setting(cfg.registry, "registry", "register", bool):
             version = registry.register(
                 model_uri,
                 cfg.registry.model_name,
@@ -132,6 +134,7 @@ def run(cfg: DictConfig) -> RunResult:
 
 def build_parts(cfg: DictConfig) -> Parts:
     """Every object the run needs: a bad config fails here, before any data is read."""
+    setting(cfg.registry, "registry", "register", bool)
     task: Task = build(cfg.task, "task")
     tuner: Tuner = build(cfg.tuner, "tuner")
     models = model_spec(cfg)
@@ -167,12 +170,18 @@ def load(dataset: Dataset, task: Task) -> Loaded:
     return Loaded(data, rows, digest)
 
 
-def study(parts: Parts, data: Prepared, logged: Any, worker: tuple[str, dict[str, str]]) -> Tuned:
+def study(
+    parts: Parts,
+    data: Prepared,
+    logged: Any,
+    worker: tuple[str, dict[str, str]],
+    fingerprint: str,
+) -> Tuned:
     """An Optuna study on the validation metric; trials are child runs of `logged`."""
     from growthlab import study_report, tuning
 
     tuner, objective = parts.tuner, Objective(parts.task, data, parts.models)
-    found = tuner.study(parts.direction)
+    found = tuner.study(parts.direction, fingerprint)
     found.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
     start = {p.key: parts.models.value(p.key) for p in parts.space}
     tuner.start_from(found, parts.space, start)
@@ -316,6 +325,21 @@ def release_free_memory() -> None:
     the size of the simulated table again, held through training)."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def fingerprint(cfg: DictConfig, loaded: Loaded) -> str:
+    """What a study's trials are comparable under: the data, the search space, the task (and
+    its settings), the model and the metric. Another fingerprint is another study."""
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(resolved, dict)
+    parts = {
+        "data": loaded.digest,
+        **{k: resolved.get(k) for k in ("search_space", "task", "preprocessing", "model")},
+        "metric": resolved["tuner"].get("metric"),
+        "direction": resolved["tuner"].get("direction"),
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def config_hash(cfg: DictConfig) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from growthlab.data.dates import parse_dates
+from growthlab.data.files import refuse_repeated_headers
 from growthlab.errors import UserError
 from growthlab.progress import progress
 
@@ -41,6 +42,8 @@ def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) 
         if kind in NUMERIC:
             numbers = pd.to_numeric(values, errors="coerce")
             _refuse_unparsed(values, numbers, column, "numeric", first_row)
+            # inf parses as a number but no model can use it: same one line, by row
+            _refuse_unparsed(values, numbers.mask(np.isinf(numbers)), column, "finite", first_row)
             typed[column] = numbers.astype("float64") if kind in ("double", "float") else numbers
         elif kind == "boolean":
             flags = values.map(_boolean, na_action="ignore")
@@ -139,7 +142,9 @@ def read_table(path: Path, read_options: Mapping[str, Any] | None = None) -> pd.
     with read_errors(path):
         if path.suffix.lower() == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, **csv_options(read_options))
+        table = pd.read_csv(path, **csv_options(read_options))
+        refuse_repeated_headers(table.columns, path)
+        return table
 
 
 def csv_options(read_options: Mapping[str, Any] | None, **ours: Any) -> dict[str, Any]:
@@ -172,6 +177,7 @@ def read_chunks(
                 yield batch.to_pandas()
             return
         header = pd.read_csv(path, **csv_options(read_options, nrows=0)).columns
+        refuse_repeated_headers(header, path)
         text = {c: "str" for c in header if as_text(c)}
         yield from pd.read_csv(path, **csv_options(read_options, chunksize=rows, dtype=text))
 
@@ -306,6 +312,8 @@ def score_file(
     writer = ChunkWriter(target)
     try:
         for chunk in progress(chunks, "scoring", unit="chunk"):
+            if chunk.empty:  # a header without rows: nothing to score is a mistake, say so
+                raise UserError(f"input file {str(source)!r} has a header but no rows")
             features = conform(chunk, schema, rows)
             output = predict(features)
             if len(output) == len(chunk):

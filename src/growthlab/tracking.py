@@ -23,8 +23,9 @@ import sqlalchemy
 from matplotlib.figure import Figure
 from mlflow.entities import Dataset as DatasetEntity
 from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunStatus
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
 from mlflow.tracking import MlflowClient
+from mlflow.types.schema import AnyType, ColSpec, Schema
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -34,6 +35,12 @@ from growthlab.processes import alive
 from growthlab.store_lock import store_lock
 
 log = logging.getLogger(__name__)
+
+# Metadata key of a logged model: each input column's declared MLflow type, as inferred
+# (the signature itself declares real-valued columns AnyType, see lenient_numbers).
+INPUT_TYPES = "growthlab_input_types"
+REAL = ("double", "float")
+LENIENT = (*REAL, "datetime")
 
 
 @event.listens_for(Engine, "connect")
@@ -214,6 +221,9 @@ class RunLog:
             signature = infer_signature(
                 example, predictor.predict(None, example), params=dict(params or {}) or None
             )
+        signature, kinds = lenient_numbers(signature)
+        predictor.reals = tuple(c for c, kind in kinds.items() if kind in REAL)
+        predictor.dates = tuple(c for c, kind in kinds.items() if kind == "datetime")
         with quiet("mlflow.pyfunc"):  # its cloudpickle notice is for untrusted models, not ours
             info = mlflow.pyfunc.log_model(
                 name="model",
@@ -221,6 +231,7 @@ class RunLog:
                 signature=signature,
                 input_example=example.head(5),
                 pip_requirements=pinned_requirements(),
+                metadata={INPUT_TYPES: kinds},
             )
         return info.model_uri
 
@@ -252,11 +263,37 @@ def dataset_entity(frame: pd.DataFrame, name: str, source: str, digest: str) -> 
     )
 
 
+def lenient_numbers(signature: ModelSignature) -> tuple[ModelSignature, dict[str, str]]:
+    """The signature with real-valued (double) and date columns declared AnyType, and every
+    column's inferred type.
+
+    A count column is double in training (blanks are allowed), but `pd.read_csv` of a file
+    without blanks, or a JSON request with integers, gives int64, and MLflow refuses int64 for
+    a double ("Can not safely convert int64 to float64"), while `long` would refuse the file
+    with blanks. No MLflow type accepts both: the signature leaves these columns to the model,
+    which converts them to float64 itself (FramePredictor.reals) and refuses text in them.
+    Dates read by `pd.read_csv` are text, which MLflow 3 refuses for `datetime` under pandas 3
+    (StringDtype, not object): the model parses them (ISO-8601, as in training).
+    """
+    specs = signature.inputs.inputs if signature.inputs is not None else []
+    kinds = {s.name: getattr(s.type, "name", str(s.type)) for s in specs if s.name}
+    lenient = [
+        ColSpec(AnyType(), s.name, s.required) if kinds.get(s.name or "") in LENIENT else s
+        for s in specs
+    ]
+    if specs:
+        signature = ModelSignature(Schema(lenient), signature.outputs, signature.params)
+    return signature, kinds
+
+
 class FramePredictor(mlflow.pyfunc.PythonModel):
     """A fitted pipeline, what its task learned (plain values) and its output adapter's name.
 
     Never the task object: a model in the registry must outlive refactors of task classes.
     """
+
+    reals: tuple[str, ...] = ()  # input columns the pipeline was fitted on as float64
+    dates: tuple[str, ...] = ()  # input columns it was fitted on as datetime64
 
     def __init__(self, estimator: Any, schema: dict[str, Any], output: str) -> None:
         self.estimator = estimator
@@ -276,9 +313,25 @@ class FramePredictor(mlflow.pyfunc.PythonModel):
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         from growthlab import outputs
 
+        reals = [c for c in self.reals if c in model_input.columns]
+        if reals:  # int64 from a CSV without blanks, or JSON integers: the fitted dtype
+            model_input = model_input.assign(**{c: _reals(model_input[c]) for c in reals})
+        dates = [c for c in self.dates if c in model_input.columns]
+        if dates:
+            from growthlab.data.dates import parse_dates
+
+            model_input = model_input.assign(**{c: parse_dates(model_input[c], c) for c in dates})
         return outputs.predict(
             self.output, self.estimator, model_input, self.schema, **(params or {})
         )
+
+
+def _reals(values: pd.Series) -> pd.Series:
+    """A column as float64; one line naming it when it holds text (never the value)."""
+    try:
+        return pd.to_numeric(values).astype("float64")
+    except (ValueError, TypeError):
+        raise UserError(f"column {values.name!r} holds values that are not numbers") from None
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from growthlab.study_report import FINISHED, Progress, count
 log = logging.getLogger(__name__)
 
 PARENT_ATTR = "mlflow_parent_run_id"
+FINGERPRINT_ATTR = "fingerprint"
 READY_ATTR = "worker_ready."
 
 Evaluate = Callable[[dict[str, Any], Callable[[int, float], None]], dict[str, float]]
@@ -62,6 +63,7 @@ class Tuner:
         progress: bool = True,
         start_from_config: bool = True,
         sweep_first: str | None = None,
+        resume: str = "auto",
     ) -> None:
         if sampler not in ("none", "tpe", "random"):
             raise UserError(f"tuner.sampler={sampler!r} is unknown; use none, tpe or random")
@@ -71,6 +73,8 @@ class Tuner:
             raise UserError(f"tuner.direction={direction!r}; use maximize or minimize")
         if role not in ("main", "worker"):
             raise UserError(f"tuner.role={role!r}; use main or worker")
+        if resume not in ("auto", "force"):
+            raise UserError(f"tuner.resume={resume!r}; use auto or force")
         if n_trials < 1 or n_workers < 1:
             raise UserError("tuner.n_trials and tuner.n_workers must be at least 1")
         self.sampler = sampler
@@ -89,6 +93,7 @@ class Tuner:
         self.progress = progress
         self.start_from_config = start_from_config
         self.sweep_first = sweep_first
+        self.resume = resume
 
     @property
     def enabled(self) -> bool:
@@ -109,9 +114,13 @@ class Tuner:
         direction = self.direction or natural
         return metric, direction
 
-    def study(self, direction: str) -> optuna.Study:
-        """Create the study, or load it to resume: same name and storage, same study."""
+    def study(self, direction: str, fingerprint: str = "") -> optuna.Study:
+        """Create the study, or load it to resume: same name, storage and fingerprint (data
+        digest, search space, task, metric). A study of other data or another space is not
+        resumed: the new one is named `<study_name>-<fingerprint>` (workers derive the same
+        name), unless tuner.resume=force."""
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        name = self._study_name(fingerprint)
         pruner = {
             "none": optuna.pruners.NopPruner(),
             "median": optuna.pruners.MedianPruner(
@@ -124,14 +133,14 @@ class Tuner:
                 storage=self._storage(),
                 sampler=self._sampler(self.seed),
                 pruner=pruner,
-                study_name=self.study_name,
+                study_name=name,
                 direction=direction,
                 load_if_exists=True,
             )
         except ValueError as exc:  # an existing study optimised the other way
-            raise UserError(
-                f"study {self.study_name!r}: {exc}; pick another tuner.study_name"
-            ) from None
+            raise UserError(f"study {name!r}: {exc}; pick another tuner.study_name") from None
+        if fingerprint and FINGERPRINT_ATTR not in study.user_attrs:
+            study.set_user_attr(FINGERPRINT_ATTR, fingerprint)
         # A resumed study or a second worker must not replay the first process's draws:
         # offset the seed by the trials already there (and, for a worker, by its process).
         offset = len(study.trials) + (os.getpid() if self.role == "worker" else 0)
@@ -141,6 +150,29 @@ class Tuner:
             optuna.storages.fail_stale_trials(study)  # a killed process's trials: fail, retry
         self.fail_orphans(study)
         return study
+
+    def _study_name(self, fingerprint: str) -> str:
+        """tuner.study_name, or a name derived from the fingerprint when that study holds
+        trials of other data, another search space, task or metric."""
+        if not fingerprint or self.resume == "force" or not self.storage:
+            return self.study_name
+        storage = self._storage()
+        try:
+            found = optuna.load_study(study_name=self.study_name, storage=storage)
+        except KeyError:  # no such study yet
+            return self.study_name
+        known = found.user_attrs.get(FINGERPRINT_ATTR)
+        if known == fingerprint or (known is None and not found.trials):
+            return self.study_name
+        derived = f"{self.study_name}-{fingerprint[:12]}"
+        if self.role == "main":
+            print(
+                f"study {self.study_name!r} was run on other data, search space, task or "
+                f"metric: not resuming it; this run uses study {derived!r} "
+                "(tuner.resume=force resumes the old one)",
+                flush=True,
+            )
+        return derived
 
     def start_from(
         self, study: optuna.Study, space: list[Param], values: Mapping[str, Any]

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from growthlab.errors import UserError
 from growthlab.objective import Objective
-from growthlab.runner import build_parts, child_runs, load
+from growthlab.runner import build_parts, child_runs, fingerprint, load
 
 
 def work(cfg: DictConfig) -> None:
@@ -27,7 +27,7 @@ def work(cfg: DictConfig) -> None:
     from growthlab import tuning  # optuna, only once the data is good
 
     parts.tracker.connect()
-    study = parts.tuner.study(parts.direction)
+    study = parts.tuner.study(parts.direction, fingerprint(cfg, loaded))
     parent = study.user_attrs.get(tuning.PARENT_ATTR, "")
     objective = Objective(parts.task, loaded.data, parts.models)
     parts.tuner.optimize(study, parts.space, objective, parts.metric, child_runs(parts, parent))

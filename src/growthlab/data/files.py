@@ -50,6 +50,19 @@ class FileDataset(Dataset):
                 f"cannot read {str(self.path)!r} as {self.format}: {first}; "
                 "check dataset.format and dataset.read_options"
             ) from None
+        refuse_repeated_headers(frame.columns, self.path)
         if self.columns.time and self.columns.time in frame.columns:
             frame[self.columns.time] = parse_dates(frame[self.columns.time], self.columns.time)
         return frame
+
+
+def refuse_repeated_headers(columns: Any, path: Path) -> None:
+    """pandas reads a header naming `x` twice as `x` and `x.1`: two columns the user never
+    named, one of them silently a feature. Refuse the file instead."""
+    names = {str(c) for c in columns}
+    for name in sorted(names):
+        base, dot, number = name.rpartition(".")
+        if dot and number.isdigit() and base in names:
+            raise UserError(
+                f"{str(path)!r} names column {base!r} twice in its header; rename or remove one"
+            )

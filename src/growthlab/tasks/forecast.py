@@ -101,7 +101,8 @@ class Forecast(Task):
         self.frequency = frequency
         self.season_length = season_length
         self.min_history = min_history
-        self.plot_series = plot_series
+        # A single name is one series, not a sequence of characters.
+        self.plot_series = [plot_series] if isinstance(plot_series, str) else plot_series
         self.final_refit = final_refit
         self.seed = seed
 
@@ -303,7 +304,15 @@ class Forecast(Task):
     def chosen_series(self, data: PanelData) -> list[str]:
         """The series plotted: those named, or n spread from the largest to the smallest."""
         if not isinstance(self.plot_series, int):
-            return [str(s) for s in self.plot_series]
+            named = [str(s) for s in self.plot_series]
+            known = {str(s) for s in data.frame[SERIES].unique()}
+            unknown = [s for s in named if s not in known]
+            if unknown:
+                raise UserError(
+                    f"task.plot_series names {len(unknown)} series the data does not have; "
+                    "give a number of series to plot, or names as the series column holds them"
+                )
+            return named
         sizes = data.frame.groupby(SERIES)[TARGET].apply(lambda v: np.nansum(np.abs(v)))
         ranked = sizes.sort_values(ascending=False).index.to_numpy()
         picks = np.unique(np.linspace(0, len(ranked) - 1, max(1, self.plot_series)).astype(int))
