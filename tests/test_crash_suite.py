@@ -1,5 +1,5 @@
-"""kill -9 at seeded random moments of train, tune, promote and score (CRASHES times each,
-20 by default): afterwards the store is consistent (no RUNNING run after the next command,
+"""kill -9 at seeded random moments of train, tune, promote and score (CRASHES times each:
+5 in CI, which must finish in 90 minutes on 2 cores; GROWTHLAB_CRASHES=20 for the full count): afterwards the store is consistent (no RUNNING run after the next command,
 @champion and the history agree), no completed trial is lost, and the scores file is either
 the complete new one or the previous one."""
 
@@ -26,7 +26,7 @@ from tests.conftest import compose_config, growthlab, run_statuses, store_overri
 
 pytestmark = pytest.mark.slow
 
-CRASHES = int(os.environ.get("GROWTHLAB_CRASHES", "20"))
+CRASHES = int(os.environ.get("GROWTHLAB_CRASHES", "5"))
 NAME = "lead_scoring-simulated_leads"
 TINY = ["dataset.n_rows=1500", "model=logistic_regression", "task.importance_rows=100"]
 TUNE = ["tuner=random", "tuner.n_trials=6", "tuner.progress=false", "tuner.heartbeat_seconds=2"]
