@@ -25,7 +25,14 @@ from growthlab import cli
 from growthlab.build import build
 from growthlab.runner import run
 from tests.conftest import compose_config, growthlab, one_line_error, store_overrides
-from tests.test_task_contract import TASKS, TINY
+from tests.test_task_contract import TASKS as ALL_TASKS
+from tests.test_task_contract import TINY
+
+# The tasks whose outcomes below (which corruptions are legitimately fine) were worked out
+# case by case. Uplift, customer value and sentiment arrived later: their cases are still to
+# be classified, so they are not generated yet.
+CLASSIFIED = ("churn", "forecast", "lead_scoring", "recommendation", "segmentation")
+TASKS = [t for t in ALL_TASKS if t in CLASSIFIED]
 
 # --- what a case does to a good file -----------------------------------------------------------
 

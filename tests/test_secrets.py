@@ -132,3 +132,12 @@ def test_masked_read_options_are_filled_from_the_current_config() -> None:
     expected = {"sep": ";", "storage_options": {"token": "t-123456"}}
     assert secrets.filled(trained, current) == expected
     assert secrets.filled(trained, {}) == trained
+
+
+def test_the_working_folder_is_no_secret(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """PWD matches the password pattern by name: masking it hid every path under the cwd."""
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("SERVICE_PWD", "s3cr3t-value")
+    secrets.remember_environment()
+    assert secrets.mask(f"sqlite:///{tmp_path}/mlflow.db") == f"sqlite:///{tmp_path}/mlflow.db"
+    assert secrets.mask("password s3cr3t-value") == "password ***"

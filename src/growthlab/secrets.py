@@ -42,10 +42,13 @@ def remember(value: Any) -> None:
         _known.add(text)
 
 
+NOT_SECRET = ("PWD", "OLDPWD")  # the shell's working folders, not passwords
+
+
 def remember_environment() -> None:
     """Values of environment variables named like secrets (MLFLOW_TRACKING_PASSWORD, ...)."""
     for name, value in os.environ.items():
-        if secret_name(name.lower().replace("_", ".")):
+        if name not in NOT_SECRET and secret_name(name.lower().replace("_", ".")):
             remember(value)
 
 
