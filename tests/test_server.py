@@ -6,6 +6,7 @@ written anywhere: server database, artifacts, outputs, temporary folders (issue 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -188,11 +189,16 @@ def served_predictions(env: dict[str, str], leads: Path) -> str:
                     predictions = json.loads(answer.read())["predictions"]
                 break
             except (urllib.error.URLError, OSError):
-                assert process.poll() is None and time.monotonic() < deadline, "serve failed"
+                if process.poll() is not None:
+                    raise AssertionError(
+                        f"serve failed:\n{process.communicate()[0][-3000:]}"
+                    ) from None
+                assert time.monotonic() < deadline, "serve did not answer in time"
                 time.sleep(2)
         assert len(predictions) == 3 and all(0 <= p["score"] <= 1 for p in predictions)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have ended on its own
+            os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=60)[0]
     return output
 

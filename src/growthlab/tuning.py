@@ -244,21 +244,29 @@ class Tuner:
             return None
         if self.storage.startswith("sqlite:///"):
             Path(self.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with warnings.catch_warnings():
-                # Heartbeats and their retry callback are flagged experimental since Optuna 2.
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(
-                    self.storage,
-                    heartbeat_interval=self.heartbeat_seconds,
-                    grace_period=2 * self.heartbeat_seconds,
-                    heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
-                        max_retry=2
-                    ),
-                )
-        except Exception as exc:  # noqa: BLE001 - driver and URL errors differ by backend
-            first = str(exc).strip().splitlines()[0]
-            raise UserError(f"cannot open tuner.storage={self.storage!r}: {first}") from None
+        for attempt in range(STORAGE_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    # Heartbeats and their retry callback are flagged experimental since Optuna 2.
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return optuna.storages.RDBStorage(
+                        self.storage,
+                        heartbeat_interval=self.heartbeat_seconds,
+                        grace_period=2 * self.heartbeat_seconds,
+                        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                            max_retry=2
+                        ),
+                    )
+            except Exception as exc:  # noqa: BLE001 - driver and URL errors differ by backend
+                # Two processes creating a fresh database's tables at once: one loses the race
+                # on a unique constraint (STACK.md); the tables exist when it tries again.
+                racing = "UniqueViolation" in str(exc) or "already exists" in str(exc)
+                if racing and attempt + 1 < STORAGE_ATTEMPTS:
+                    time.sleep(1 + attempt)
+                    continue
+                first = str(exc).strip().splitlines()[0]
+                raise UserError(f"cannot open tuner.storage={self.storage!r}: {first}") from None
+        raise AssertionError("unreachable")
 
     def optimize(
         self,
@@ -351,6 +359,7 @@ class Tuner:
 
 
 MAX_FAILURES_IN_A_ROW = 3
+STORAGE_ATTEMPTS = 3  # opening a fresh database races with another process creating it
 
 
 class StudyFull(Exception):
