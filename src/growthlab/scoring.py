@@ -20,6 +20,7 @@ import pandas as pd
 from growthlab.data.dates import parse_dates
 from growthlab.data.files import refuse_repeated_headers
 from growthlab.errors import UserError
+from growthlab.processes import alive
 from growthlab.progress import progress
 
 log = logging.getLogger(__name__)
@@ -262,18 +263,8 @@ def remove_stale_temporaries(path: Path) -> None:
     """Temporary files of scoring runs that died (SIGKILL, power cut) before their rename."""
     for temp in path.parent.glob(f".{path.name}.*{TEMP_SUFFIX}"):
         pid = temp.name.removeprefix(f".{path.name}.").removesuffix(TEMP_SUFFIX)
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             temp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's live process
-    return True
 
 
 def score_file(

@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
+from growthlab.processes import alive
 
 STATE = Path(os.environ.get("GROWTHLAB_SERVER_STATE", ROOT / ".growthlab" / "server"))
 PG_USER = "postgres"  # the cluster's superuser, and the OS user the server runs as under root
@@ -249,16 +250,6 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
     raise UserError(f"the MLflow server did not answer on {url} in {READY_SECONDS}s; see {log}")
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def stop(state: Path = STATE) -> str:
