@@ -91,6 +91,25 @@ def _has_history(cutoff: pd.Timestamp, first: pd.Timestamp, history_days: int) -
     return cutoff > first and cutoff - pd.Timedelta(days=history_days) >= first.normalize()
 
 
+def split_cutoffs(
+    times: pd.Series, horizon_days: int, every_days: int, n_cutoffs: int, windows: Sequence[int]
+) -> list[pd.Timestamp]:
+    """Cutoffs for an out-of-time split (train, valid, test), each with every window observed."""
+    if n_cutoffs < 3:
+        raise UserError("task.n_cutoffs must be at least 3: train, valid and test cutoffs")
+    return snapshot_cutoffs(times, horizon_days, every_days, n_cutoffs, history_days=max(windows))
+
+
+def cutoff_positions(cut: np.ndarray, cutoffs: list[pd.Timestamp]) -> dict[str, np.ndarray]:
+    """Rows per split, out of time by cutoff: the latest is the test, the one before validates."""
+    valid, test = cutoffs[-2].to_datetime64(), cutoffs[-1].to_datetime64()
+    return {
+        "train": np.flatnonzero(cut < valid),
+        "valid": np.flatnonzero(cut == valid),
+        "test": np.flatnonzero(cut == test),
+    }
+
+
 def build_snapshots(
     log: pd.DataFrame,
     cutoffs: Sequence[pd.Timestamp | str],

@@ -21,9 +21,10 @@ from growthlab.data.snapshots import (
     CUTOFF,
     LABEL,
     build_snapshots,
+    cutoff_positions,
     log_roles,
     log_to_score,
-    snapshot_cutoffs,
+    split_cutoffs,
 )
 from growthlab.errors import UserError
 from growthlab.metrics.retention import best_contact, value_curve
@@ -69,23 +70,11 @@ class Churn(LeadScoring):
         self.require_rows(frame, "the transaction log")
         if not (columns.id and columns.time):
             raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
-        if self.n_cutoffs < 3:
-            raise UserError("task.n_cutoffs must be at least 3: train, valid and test cutoffs")
-        cutoffs = snapshot_cutoffs(
-            frame[columns.time],
-            self.horizon_days,
-            self.every_days,
-            self.n_cutoffs,
-            history_days=max(self.windows),
+        cutoffs = split_cutoffs(
+            frame[columns.time], self.horizon_days, self.every_days, self.n_cutoffs, self.windows
         )
         snapshots = self.snapshots(frame, log_roles(columns), cutoffs)
-        # Out of time by cutoff: the latest is the test, the one before it validates.
-        cut = snapshots[CUTOFF].to_numpy()
-        positions = {
-            "train": np.flatnonzero(cut < cutoffs[-2].to_datetime64()),
-            "valid": np.flatnonzero(cut == cutoffs[-2].to_datetime64()),
-            "test": np.flatnonzero(cut == cutoffs[-1].to_datetime64()),
-        }
+        positions = cutoff_positions(snapshots[CUTOFF].to_numpy(), cutoffs)
         roles = Columns(id=columns.id, target=LABEL, time=CUTOFF)
         data = self.assemble(snapshots, roles, snapshots[LABEL].to_numpy(), positions)
         data.info.update(

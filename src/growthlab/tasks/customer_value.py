@@ -25,7 +25,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, is_classifier
 
 from growthlab.data.dataset import Columns
-from growthlab.data.snapshots import CUTOFF, log_roles, log_to_score, snapshot_cutoffs
+from growthlab.data.snapshots import (
+    CUTOFF,
+    cutoff_positions,
+    log_roles,
+    log_to_score,
+    split_cutoffs,
+)
 from growthlab.data.value_targets import NAIVE, PURCHASES, SPEND, build_value_snapshots
 from growthlab.errors import UserError
 from growthlab.metrics import value as value_metrics
@@ -92,14 +98,8 @@ class CustomerValue(Task):
                 "customer value needs a transaction log: set dataset.columns.id (customer), "
                 ".time and .amount"
             )
-        if self.n_cutoffs < 3:
-            raise UserError("task.n_cutoffs must be at least 3: train, valid and test cutoffs")
-        cutoffs = snapshot_cutoffs(
-            frame[columns.time],
-            self.horizon_days,
-            self.every_days,
-            self.n_cutoffs,
-            history_days=max(self.windows),
+        cutoffs = split_cutoffs(
+            frame[columns.time], self.horizon_days, self.every_days, self.n_cutoffs, self.windows
         )
         roles = log_roles(columns)
         snapshots = self.snapshots(frame, roles, cutoffs)
@@ -108,12 +108,7 @@ class CustomerValue(Task):
                 "every customer has one purchase before each cutoff, so nothing says how often "
                 "they return; use a longer log or fewer, later cutoffs (task.n_cutoffs)"
             )
-        cut = snapshots[CUTOFF].to_numpy()
-        positions = {
-            "train": np.flatnonzero(cut < cutoffs[-2].to_datetime64()),
-            "valid": np.flatnonzero(cut == cutoffs[-2].to_datetime64()),
-            "test": np.flatnonzero(cut == cutoffs[-1].to_datetime64()),
-        }
+        positions = cutoff_positions(snapshots[CUTOFF].to_numpy(), cutoffs)
         features = self.features(snapshots, roles["id"])
         y = snapshots[[SPEND, SPEND, NAIVE, PURCHASES]].to_numpy(np.float64)  # as Y_COLUMNS
         y[:, 1] = np.nan  # BG/NBD's predictions: filled below for valid and test
