@@ -330,3 +330,14 @@ def test_log_to_score_refuses_a_table_model_and_a_log_without_its_columns() -> N
         log_to_score(log.drop(columns="spend"), roles, "segmenter")
     parsed = log_to_score(log, roles, "segmenter")
     assert pd.api.types.is_datetime64_any_dtype(parsed["at"]) and "at" in log
+
+
+def test_split_cutoffs_need_three_and_positions_split_out_of_time() -> None:
+    from growthlab.data.snapshots import cutoff_positions, split_cutoffs
+
+    with pytest.raises(UserError, match="task.n_cutoffs must be at least 3"):
+        split_cutoffs(YEAR, 90, 30, 2, (30,))
+    cutoffs = [pd.Timestamp(d) for d in ("2024-01-01", "2024-02-01", "2024-03-01")]
+    cut = np.array(["2024-01-01", "2024-03-01", "2024-02-01", "2024-01-01"], dtype="datetime64[ns]")
+    got = cutoff_positions(cut, cutoffs)
+    assert {k: v.tolist() for k, v in got.items()} == {"train": [0, 3], "valid": [2], "test": [1]}
