@@ -100,7 +100,7 @@ score: $(STAMP) ## batch scores for the CRM: make score MODEL=name INPUT=leads.c
 	  $(ARGS)
 
 serve: $(STAMP) ## REST endpoint on 127.0.0.1: make serve MODEL=name PORT=5001 [ALIAS=challenger]
-	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=$(SERVE_URI) \
+	PATH=$(CURDIR)/$(BIN):$$PATH MLFLOW_TRACKING_URI=$(SERVE_URI) MLFLOW_REGISTRY_URI=$(SERVE_URI) \
 	  $(BIN)/mlflow models serve -m "models:/$(MODEL)@$(ALIAS)" --env-manager local \
 	  --host 127.0.0.1 --port $(SERVE_PORT)
 

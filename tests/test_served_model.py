@@ -41,7 +41,8 @@ def test_a_model_scores_without_any_task_module(
         f"out = model.predict(pd.read_parquet({str(rows)!r}))\n"
         "print(round(float(out['score'].sum()), 8))\n"
     )
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db"}
+    uri = f"sqlite:///{store}/mlflow.db"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": uri, "MLFLOW_REGISTRY_URI": uri}
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
     )

@@ -54,6 +54,7 @@ def server(promoted: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": f"sqlite:///{promoted}/mlflow.db",
+        "MLFLOW_REGISTRY_URI": f"sqlite:///{promoted}/mlflow.db",  # not one an earlier test left
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # it execs uvicorn via bash
     }
     command = [
