@@ -140,3 +140,13 @@ def build(node: Any, where: str, **kwargs: Any) -> Any:
             raise cause from None
         detail = str(cause or exc).strip().splitlines()[-1]
         raise UserError(f"cannot build {where}: {detail}; check the keys under `{where}`") from None
+
+
+def setting(node: DictConfig, where: str, key: str, kind: type) -> Any:
+    """A setting these commands read themselves (no class checks it): of its kind, or one line."""
+    value = node[key]
+    kinds = (int, float) if kind is float else (kind,)
+    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kinds):
+        what = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+        raise UserError(f"{where}.{key}={value!r} must be {what}; fix {where}.{key}")
+    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 import re
 import signal
@@ -16,28 +17,31 @@ from growthlab.errors import UserError
 from growthlab.paths import CONF_DIR, ROOT
 from growthlab.processes import interrupt
 
+COMMANDS = {
+    "train": ("runner", "run"),
+    "tune-worker": ("worker", "work"),
+    "promote": ("handoff", "promote"),
+    "history": ("handoff", "history"),
+    "score": ("handoff", "score"),
+}
+
 OmegaConf.register_new_resolver("growthlab_root", lambda: str(ROOT), replace=True)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _hydra_main(cfg: DictConfig) -> None:
-    from growthlab import handoff, runner, secrets, worker
+    from growthlab import secrets
 
     secrets.install_log_filter()  # Hydra has just configured logging: its handlers mask too
-    commands = {
-        "train": runner.run,
-        "tune-worker": worker.work,
-        "promote": handoff.promote,
-        "history": handoff.history,
-        "score": handoff.score,
-    }
     # tuner.role=worker on a training command is the older spelling of command=tune-worker
     worker_role = cfg.command == "train" and cfg.tuner.get("role") == "worker"
     command = "tune-worker" if worker_role else cfg.command
     try:
-        if command not in commands:
-            raise UserError(f"command={command!r} is unknown; use one of {', '.join(commands)}")
-        commands[command](cfg)
+        if command not in COMMANDS:
+            raise UserError(f"command={command!r} is unknown; use one of {', '.join(COMMANDS)}")
+        module, function = COMMANDS[command]
+        # Only the command's own module is imported: training never pays for scoring's imports.
+        getattr(importlib.import_module(f"growthlab.{module}"), function)(cfg)
     except UserError as exc:
         fail(str(exc))
     except Exception as exc:

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from growthlab import gate as gates
 from growthlab import scoring, secrets
-from growthlab.build import build
+from growthlab.build import build, setting
 from growthlab.errors import UserError
 from growthlab.tasks import Task
 
@@ -213,16 +213,6 @@ def score(cfg: DictConfig) -> None:
         f"scored {int(summary['rows'])} rows with {reg.model_name} v{version.version} "
         f"(@{reg.alias}) -> {reg.scoring.output}{drift}"
     )
-
-
-def setting(node: DictConfig, where: str, key: str, kind: type) -> Any:
-    """A setting these commands read themselves (no class checks it): of its kind, or one line."""
-    value = node[key]
-    kinds = (int, float) if kind is float else (kind,)
-    if isinstance(value, bool) != (kind is bool) or not isinstance(value, kinds):
-        what = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
-        raise UserError(f"{where}.{key}={value!r} must be {what}; fix {where}.{key}")
-    return value
 
 
 def _table_from_log(
