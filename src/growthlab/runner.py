@@ -8,28 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import hashlib
 import importlib
-import json
 import logging
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from growthlab import search_space, secrets
+from growthlab import provenance, run_record, search_space, secrets
 from growthlab.build import build, setting
 from growthlab.data.dataset import Dataset
 from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
 from growthlab.objective import Objective
-from growthlab.paths import ROOT
 from growthlab.tasks import Prepared, Task
 
 if TYPE_CHECKING:  # mlflow (behind tracking) is imported only once the data is good
@@ -39,7 +35,6 @@ if TYPE_CHECKING:  # mlflow (behind tracking) is imported only once the data is 
 log = logging.getLogger(__name__)
 
 REFIT_SPLITS = ("test",)  # after tuning, valid is in training: only the test judges the refit
-DIGEST_BLOCK = 100_000  # rows hashed at a time
 
 
 @dataclass
@@ -89,15 +84,14 @@ def run(cfg: DictConfig) -> RunResult:
     threading.Thread(target=import_later_modules, daemon=True).start()
     parts = build_parts(cfg)
     loaded = load(parts.dataset, parts.task)
-    from growthlab import registry, tracking  # mlflow costs ~3 s to import: once data is good
+    from growthlab import registry  # mlflow costs ~3 s to import: once data is good
 
     run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
     shown = OmegaConf.create(secrets.mask_tree(OmegaConf.to_container(cfg, resolve=True)))
-    tags = run_tags(parts, loaded, config_hash(shown), tracking.git_commit(ROOT))
-    tags.update({f"version.{k}": v for k, v in tracking.versions().items()})
+    tags = run_record.run_tags(parts, loaded, shown)
     with parts.tracker.run(run_name, tags) as logged:
         logged.text(OmegaConf.to_yaml(shown), "config.yaml")
-        logged.params({**flatten(OmegaConf.to_container(shown)), **prefixed(loaded)})
+        logged.params(run_record.run_params(shown, loaded))
         logged.datasets(
             {name: part.X for name, part in loaded.data.parts.items()},
             parts.dataset.name,
@@ -106,7 +100,8 @@ def run(cfg: DictConfig) -> RunResult:
         )
         data, models, splits, tuned = loaded.data, parts.models, ("valid", "test"), None
         if parts.tuner.enabled:
-            tuned = study(parts, data, logged, worker_config(cfg), fingerprint(cfg, loaded))
+            found = provenance.fingerprint(cfg, loaded.digest)
+            tuned = study(parts, data, logged, worker_config(cfg), found)
             # The final model: best params, refitted on train + valid, judged once on test.
             models, data = models.with_params(tuned.params), data.with_valid_in_train()
             splits = REFIT_SPLITS
@@ -115,19 +110,19 @@ def run(cfg: DictConfig) -> RunResult:
         metrics = evaluate_and_log(parts.task, model, data, splits, logged)
         metrics.update({**(tuned.metrics if tuned else {}), "fit_seconds": seconds})
         logged.metrics(metrics)
-        note = run_note(parts, loaded, metrics, tuned is not None)
+        note = run_record.run_note(parts, loaded, metrics, tuned is not None)
         logged.note(note)
         model_uri = log_model(parts.task, model, data, logged)
         if setting(cfg.registry, "registry", "register", bool):
             version = registry.register(
                 model_uri,
                 cfg.registry.model_name,
-                {**registration_tags(tags, metrics), "run_id": logged.run_id},
+                {**run_record.registration_tags(tags, metrics), "run_id": logged.run_id},
                 registry.CHALLENGER,
             )
             registry.describe(cfg.registry.model_name, version, note)
             log.info("registered %s v%s as @challenger", cfg.registry.model_name, version)
-    report(metrics, parts.task.headline, model_uri, parts.tracker.uri)
+    run_record.report(metrics, parts.task.headline, model_uri, parts.tracker.uri)
     return RunResult(logged.run_id, model_uri, metrics, model, data)
 
 
@@ -164,7 +159,8 @@ def load(dataset: Dataset, task: Task) -> Loaded:
     """Read the data and let the task check and split it; the raw frame is not kept."""
     started = time.perf_counter()
     frame = dataset.load()
-    rows, digest = len(frame), frame_digest(frame)  # before the splits exist: a lower peak
+    # The digest before the splits exist: a lower peak.
+    rows, digest = len(frame), provenance.frame_digest(frame)
     data = task.prepare(frame, dataset.columns)
     del frame
     release_free_memory()
@@ -238,41 +234,7 @@ def log_model(task: Task, model: Any, data: Prepared, logged: Any) -> str:
     return uri
 
 
-# --- what is logged ------------------------------------------------------------------------------
-
-
-def run_tags(parts: Parts, loaded: Loaded, config: str, commit: str) -> dict[str, str]:
-    return {
-        "growthlab.task": parts.task.name,
-        "growthlab.dataset": parts.dataset.name,
-        "data_digest": loaded.digest,
-        "config_hash": config,
-        "git_commit": commit,
-    }
-
-
-def run_note(parts: Parts, loaded: Loaded, metrics: Mapping[str, float], tuned: bool) -> str:
-    """The run's description in the MLflow UI (markdown): task, data, headline test metrics."""
-    shown = [f"test_{k}" for k in parts.task.headline if f"test_{k}" in metrics]
-    how = f"tuned ({parts.tuner.n_trials} trials, then refitted)" if tuned else "not tuned"
-    lines = [
-        f"**{parts.task.name}** on **{parts.dataset.name}**: {loaded.rows} rows "
-        f"(digest `{loaded.digest}`), {how}.",
-        f"Source: `{secrets.mask(parts.dataset.source())}`",
-        "",
-        "| metric | value |",
-        "|---|---|",
-        *(f"| {k} | {metrics[k]:.4f} |" for k in shown),
-    ]
-    return "\n".join(lines)
-
-
-def registration_tags(run_tags: Mapping[str, str], metrics: Mapping[str, float]) -> dict[str, Any]:
-    """What a registry reader wants to see on a version without opening its run."""
-    kept = ("data_digest", "config_hash", "git_commit", "version.growthlab", "growthlab.task")
-    tags: dict[str, Any] = {k: v for k, v in run_tags.items() if k in kept}
-    tags.update({k: round(v, 6) for k, v in metrics.items() if k.startswith("test_")})
-    return tags
+# --- for the tuning workers --------------------------------------------------------------------
 
 
 def worker_config(cfg: DictConfig) -> tuple[str, dict[str, str]]:
@@ -289,37 +251,6 @@ def wait(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         if worker.wait() != 0:
             log.warning("a tuning worker exited with code %s", worker.returncode)
-
-
-def flatten(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{'model': {'max_depth': 6}} -> {'model.max_depth': 6}."""
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
-
-
-def prefixed(loaded: Loaded) -> dict[str, Any]:
-    return {f"data.{k}": v for k, v in loaded.data.info.items()}
-
-
-def frame_digest(frame: pd.DataFrame) -> str:
-    """A content hash of the table (values and column names), stable across runs.
-
-    Column by column and in blocks of rows: hashing the whole frame at once held Python
-    objects for every text cell (about the frame's size again on 1M rows).
-    """
-    digest = hashlib.sha256("\0".join(map(str, frame.columns)).encode())
-    for column in frame.columns:
-        values = frame[column]
-        for start in range(0, len(values), DIGEST_BLOCK):
-            block = values.iloc[start : start + DIGEST_BLOCK]
-            digest.update(pd.util.hash_pandas_object(block, index=False).to_numpy().tobytes())
-    return digest.hexdigest()[:16]
 
 
 # Modules a run needs only after the data is loaded: MLflow's store and model code, permutation
@@ -345,32 +276,3 @@ def release_free_memory() -> None:
     the size of the simulated table again, held through training)."""
     with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def fingerprint(cfg: DictConfig, loaded: Loaded) -> str:
-    """What a study's trials are comparable under: the data, the search space, the task (and
-    its settings), the model and the metric. Another fingerprint is another study."""
-    resolved = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(resolved, dict)
-    parts = {
-        "data": loaded.digest,
-        **{k: resolved.get(k) for k in ("search_space", "task", "preprocessing", "model")},
-        "metric": resolved["tuner"].get("metric"),
-        "direction": resolved["tuner"].get("direction"),
-    }
-    text = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def config_hash(cfg: DictConfig) -> str:
-    text = OmegaConf.to_yaml(cfg, resolve=True, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def report(
-    metrics: Mapping[str, float], headline: Sequence[str], model_uri: str, store: str
-) -> None:
-    """A few lines a person reads at the end of a run: the task's headline test metrics."""
-    keys = [f"test_{k}" for k in headline] + [k for k in metrics if k.startswith("best_")]
-    shown = "  ".join(f"{k}={metrics[k]:.4f}" for k in keys if k in metrics)
-    print(f"\n{shown}\nmodel: {model_uri}\nstore: {secrets.mask(store)}  (make ui to browse)")

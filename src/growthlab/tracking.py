@@ -1,4 +1,8 @@
-"""The only module that talks to MLflow: the store, runs, what they log, the pyfunc model."""
+"""The only module that talks to MLflow: the store, runs, what they log, the pyfunc model.
+
+Over 300 lines on purpose: with registry.py it is the only module that imports MLflow, so
+MLflow's API changes land in two files. What needs no MLflow lives elsewhere (provenance.py).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,11 @@ import logging
 import os
 import socket
 import sqlite3
-import subprocess
 import tempfile
 import time
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from mlflow.types.schema import AnyType, ColSpec, Schema
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from growthlab import packages, secrets
+from growthlab import provenance, secrets
 from growthlab.errors import UserError
 from growthlab.processes import alive
 from growthlab.store_lock import store_lock
@@ -58,9 +60,6 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 # Artifacts here are small and local: MLflow's download progress bars are noise on a terminal.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-# What a logged model needs to load (growthlab/packages.py), pinned to what trained it.
-MODEL_DISTRIBUTIONS = packages.model_requirements()
-PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
 MAX_PARAM_LENGTH = 6000
 SCHEMA_ROWS = 1000  # a dataset input's schema is read from these first rows: no copy, no scan
 CONTEXTS = {"train": "training", "valid": "validation", "test": "test"}
@@ -230,7 +229,7 @@ class RunLog:
                 python_model=predictor,
                 signature=signature,
                 input_example=example.head(5),
-                pip_requirements=pinned_requirements(),
+                pip_requirements=provenance.pinned_requirements(),
                 metadata={INPUT_TYPES: kinds},
             )
         return info.model_uri
@@ -240,7 +239,7 @@ def dataset_entity(frame: pd.DataFrame, name: str, source: str, digest: str) -> 
     """An MLflow dataset record of `frame`: schema from its first rows, counts from all of it.
 
     MLflow's from_pandas would infer the schema on every row and keep the frame; a 1M-row
-    split costs only its head here. `digest` is the whole table's (runner.frame_digest).
+    split costs only its head here. `digest` is the whole table's (provenance.frame_digest).
     """
     from mlflow.data.code_dataset_source import CodeDatasetSource
     from mlflow.data.dataset_source_registry import resolve_dataset_source
@@ -428,35 +427,3 @@ def absolute_uri(uri: str) -> str:
 
 def is_remote(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "databricks"))
-
-
-def pinned_requirements() -> list[str]:
-    return [f"{name}=={version}" for name, version in versions(MODEL_DISTRIBUTIONS).items()]
-
-
-def versions(names: tuple[str, ...] = PROVENANCE_DISTRIBUTIONS) -> dict[str, str]:
-    found = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-def git_commit(cwd: Path | None = None) -> str:
-    """The commit of the working tree, '-dirty' when it has uncommitted changes."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")

@@ -15,7 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from growthlab.errors import UserError
 from growthlab.objective import Objective
-from growthlab.runner import build_parts, child_runs, fingerprint, load
+from growthlab.provenance import fingerprint
+from growthlab.runner import build_parts, child_runs, load
 
 
 def work(cfg: DictConfig) -> None:
@@ -27,7 +28,7 @@ def work(cfg: DictConfig) -> None:
     from growthlab import tuning  # optuna, only once the data is good
 
     parts.tracker.connect()
-    study = parts.tuner.study(parts.direction, fingerprint(cfg, loaded))
+    study = parts.tuner.study(parts.direction, fingerprint(cfg, loaded.digest))
     parent = study.user_attrs.get(tuning.PARENT_ATTR, "")
     objective = Objective(parts.task, loaded.data, parts.models)
     parts.tuner.optimize(study, parts.space, objective, parts.metric, child_runs(parts, parent))
