@@ -59,3 +59,20 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def stop_group(pid: int, wait: float = 10) -> bool:
+    """SIGTERM the process group led by `pid` (started with start_new_session), SIGKILL it if
+    still there after `wait` seconds; False when it had already ended."""
+    import signal
+    import time
+
+    if not alive(pid):
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if alive(pid):
+        os.killpg(pid, signal.SIGKILL)
+    return True

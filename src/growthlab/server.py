@@ -20,7 +20,6 @@ import ipaddress
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -32,9 +31,10 @@ from secrets import token_hex, token_urlsafe
 from typing import Any
 from urllib.parse import quote
 
+from growthlab import study_proxy
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
-from growthlab.processes import alive
+from growthlab.processes import alive, stop_group
 
 STATE = Path(os.environ.get("GROWTHLAB_SERVER_STATE", ROOT / ".growthlab" / "server"))
 PG_USER = "postgres"  # the cluster's superuser, and the OS user the server runs as under root
@@ -169,8 +169,16 @@ def stop_cluster(state: Path) -> None:
 # --- the tracking server ----------------------------------------------------------------------
 
 
-def start(host: str, port: int, db: str | None, artifacts: str | None, state: Path = STATE) -> str:
-    """PostgreSQL (unless `db`) and the MLflow server with auth, detached; return its URL."""
+def start(
+    host: str,
+    port: int,
+    db: str | None,
+    artifacts: str | None,
+    state: Path = STATE,
+    studies: tuple[str, int, str | None] = ("127.0.0.1", 13000, None),
+) -> str:
+    """PostgreSQL (unless `db`), the study proxy and the MLflow server with auth, detached;
+    return its URL. `studies`: the proxy's host, port (0: none) and database URL (with `db`)."""
     files = state_files(state)
     if files["pid"].exists() and alive(int(files["pid"].read_text())):
         raise UserError(f"a server is already running (pid file {files['pid']}): make server-stop")
@@ -191,10 +199,25 @@ def start(host: str, port: int, db: str | None, artifacts: str | None, state: Pa
         db = f"postgresql+psycopg2://{PG_USER}@127.0.0.1:{info['pg_port']}/mlflow"
         pgpass = "\n".join(
             f"127.0.0.1:{info['pg_port']}:*:{user}:{creds[key]}"
-            for user, key in ((PG_USER, "postgres_password"),)
+            for user, key in ((PG_USER, "postgres_password"), (OPTUNA_ROLE, "optuna_password"))
         )
         private_file(files["pgpass"], pgpass + "\n")
         env["PGPASSFILE"] = str(files["pgpass"])
+        own = f"postgresql+psycopg2://{OPTUNA_ROLE}@127.0.0.1:{info['pg_port']}/optuna"
+        studies = (studies[0], studies[1], studies[2] or own)
+    if studies[1] and studies[2]:
+        if not loopback(studies[0]):
+            print(
+                f"growthlab: warning: STUDIES_HOST={studies[0]} is reachable from other "
+                "machines, and the study proxy has no accounts: anyone who reaches it can read "
+                "and change every study (prefer loopback and ssh -L)",
+                file=sys.stderr,
+            )
+        # Only libpq's password file: none of MLflow's admin or Flask secrets.
+        proxy_env = {**os.environ, **{k: v for k, v in env.items() if k == "PGPASSFILE"}}
+        host_, port_, url_ = studies
+        info["studies_pid"] = study_proxy.start(host_, port_, url_, proxy_env, state)
+        info["studies"] = f"{study_proxy.SCHEME}{studies[0]}:{studies[1]}"
     artifacts = artifacts or str(state / "artifacts")
     if "://" not in artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -258,18 +281,12 @@ def stop(state: Path = STATE) -> str:
     said = "no server was running"
     if files["pid"].exists():
         pid = int(files["pid"].read_text())
-        if alive(pid):
-            os.killpg(pid, signal.SIGTERM)  # start_new_session: its group id is its pid
-            for _ in range(100):
-                if not alive(pid):
-                    break
-                time.sleep(0.1)
-            else:
-                os.killpg(pid, signal.SIGKILL)
+        if stop_group(pid):  # start_new_session: its group id is its pid
             said = f"stopped the MLflow server (pid {pid})"
         files["pid"].unlink()
+    proxy = study_proxy.stop(state)
     stop_cluster(state)
-    return said
+    return f"{said}; {proxy}" if proxy else said
 
 
 def url_of(state: Path = STATE) -> str:
@@ -325,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
     # From the environment by default (make server DB=...): a command line is visible to all.
     begin.add_argument("--db", default=os.environ.get("GROWTHLAB_SERVER_DB"))
     begin.add_argument("--artifacts", default=os.environ.get("GROWTHLAB_SERVER_ARTIFACTS"))
+    begin.add_argument("--studies-host", default="127.0.0.1")
+    begin.add_argument("--studies-port", type=int, default=13000)  # 0: no study proxy
+    begin.add_argument("--studies-db", default=os.environ.get("GROWTHLAB_SERVER_STUDIES_DB"))
     commands.add_parser("stop")
     user = commands.add_parser("user")
     user.add_argument("name")
@@ -335,8 +355,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            url = start(args.host, args.port, args.db or None, args.artifacts or None)
+            studies = (args.studies_host, args.studies_port, args.studies_db or None)
+            artifacts = args.artifacts or None
+            url = start(args.host, args.port, args.db or None, artifacts, STATE, studies)
             print(f"MLflow server with accounts on {url} (log: {state_files(STATE)['log']})")
+            info = json.loads(state_files(STATE)["info"].read_text())
+            if "studies" in info:
+                print(f"  Optuna studies, no database password needed: "
+                      f"tuner.storage={info['studies']}")  # fmt: skip
             print(f"  admin account: {credentials(STATE)['admin_username']}, password in "
                   f"{state_files(STATE)['credentials']} (0600)")  # fmt: skip
             print(f"  then: make user NAME=ana; export MLFLOW_TRACKING_URI={url} "

@@ -26,6 +26,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from growthlab import study_proxy
 from growthlab.errors import UserError
 from growthlab.processes import HOST, alive
 from growthlab.progress import SWITCH as PROGRESS_SWITCH
@@ -242,6 +243,10 @@ class Tuner:
     def _storage(self) -> optuna.storages.BaseStorage | None:
         if not self.storage:
             return None
+        if self.storage.startswith(study_proxy.SCHEME):
+            # make server's proxy: no database credentials here. It keeps no heartbeats, so
+            # a trial of a killed worker on another machine stays RUNNING (README).
+            return study_proxy.client(self.storage)  # type: ignore[return-value]
         if self.storage.startswith("sqlite:///"):
             Path(self.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         for attempt in range(STORAGE_ATTEMPTS):
