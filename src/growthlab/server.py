@@ -39,6 +39,7 @@ from growthlab.processes import alive, stop_group
 STATE = Path(os.environ.get("GROWTHLAB_SERVER_STATE", ROOT / ".growthlab" / "server"))
 PG_USER = "postgres"  # the cluster's superuser, and the OS user the server runs as under root
 OPTUNA_ROLE = "optuna"  # least privilege: owns the optuna database only
+TEAM_ROLE = "team"  # MLflow role of every account made by `make user`: EDIT on all experiments
 READY_SECONDS = 120
 
 
@@ -295,12 +296,14 @@ def url_of(state: Path = STATE) -> str:
     return f"http://{host}:{info['port']}"
 
 
-def as_admin(path: str, body: dict[str, Any] | None, what: str, state: Path = STATE) -> Any:
+def as_admin(
+    path: str, body: dict[str, Any] | None, what: str, state: Path = STATE, api: str = "2.0"
+) -> Any:
     """One REST call with the admin credentials kept in state (GET without a body)."""
     creds = credentials(state)
     auth = f"{creds['admin_username']}:{creds['admin_password']}".encode()
     request = urllib.request.Request(
-        f"{url_of(state)}/api/2.0/mlflow/{path}",
+        f"{url_of(state)}/api/{api}/mlflow/{path}",
         data=None if body is None else json.dumps(body).encode(),
         headers={
             "Content-Type": "application/json",
@@ -315,10 +318,30 @@ def as_admin(path: str, body: dict[str, Any] | None, what: str, state: Path = ST
         raise UserError(f"cannot {what}: {reason}") from None
 
 
+def team_role(state: Path = STATE) -> int:
+    """The role every account gets (created once): EDIT on every experiment, so a teammate
+    logs runs into an experiment someone else created. Registered models get no such grant:
+    they stay READ for all but their creator and those granted EDIT (make grant MODEL=...)."""
+    listed = as_admin("roles/list?workspace=default", None, "list roles", state, api="3.0")
+    for role in listed.get("roles", []):
+        if role["name"] == TEAM_ROLE:
+            return int(role["id"])
+    body = {"name": TEAM_ROLE, "workspace": "default", "description": "growthlab accounts"}
+    role_id = int(
+        as_admin("roles/create", body, "create the team role", state, api="3.0")["role"]["id"]
+    )
+    grant_all = {"role_id": role_id, "resource_type": "experiment", "resource_pattern": "*"}
+    what = "let the team edit experiments"
+    as_admin("roles/permissions/add", {**grant_all, "permission": "EDIT"}, what, state, api="3.0")
+    return role_id
+
+
 def add_user(name: str, password: str, state: Path = STATE) -> None:
-    """An account on the running server."""
+    """An account on the running server, in the team role."""
     body = {"username": name, "password": password}
     as_admin("users/create", body, f"create user {name!r}", state)
+    assign = {"username": name, "role_id": team_role(state)}
+    as_admin("roles/assign", assign, f"add {name!r} to the team role", state, api="3.0")
 
 
 def grant(name: str, experiment: str | None, model: str | None, state: Path = STATE) -> None:
