@@ -111,7 +111,7 @@ def test_anonymous_and_wrong_passwords_are_refused(server: Server) -> None:
 
 
 def test_credential_files_are_private(server: Server) -> None:
-    for name in ("credentials.json", "pgpass", "basic_auth.ini", "server.log"):
+    for name in ("credentials.json", "pgpass", "basic_auth.ini", "server.log", "studies.log"):
         assert (server.state / name).stat().st_mode & 0o077 == 0, name
 
 
@@ -149,7 +149,8 @@ def test_a_team_trains_tunes_promotes_and_scores_without_leaking(server: Server)
                       *SMALL, *planted)  # fmt: skip
     assert f"at: {server.url.replace('http://', f'http://{ANA}:***@')}/#/experiments/" in tuned
     assert "🏃" not in tuned  # MLflow's own line, one per run and trial, is gone
-    refused = growthlab(server.env(BOB), "command=promote", *planted, ok=False)
+    bob = {**server.env(BOB), "GL_TEST_API_TOKEN": PLANTED}
+    refused = growthlab(bob, "command=promote", *planted, ok=False)
     assert "growthlab: error: the tracking server refused account 'bob'" in refused
     assert "Traceback" not in refused
     growthlab(ana, "command=promote", *planted)
