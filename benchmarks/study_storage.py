@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--reps", type=int, default=2)
     args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     state = Path(tempfile.mkdtemp(prefix="growthlab-bench-studies-"))
     state.chmod(0o711 if os.geteuid() == 0 else 0o700)  # the postgres user reaches pg/ inside
     try:

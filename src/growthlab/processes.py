@@ -71,8 +71,18 @@ def stop_group(pid: int, wait: float = 10) -> bool:
         return False
     os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait
-    while alive(pid) and time.monotonic() < deadline:
+    while not _ended(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if alive(pid):
+    if not _ended(pid):
         os.killpg(pid, signal.SIGKILL)
+        _ended(pid)
     return True
+
+
+def _ended(pid: int) -> bool:
+    """True once `pid` is gone; reaps it when it is this process's own child (else a zombie)."""
+    import contextlib
+
+    with contextlib.suppress(ChildProcessError):  # not our child: its parent (or init) reaps it
+        os.waitpid(pid, os.WNOHANG)
+    return not alive(pid)
