@@ -1,4 +1,5 @@
-"""The signal handler that stops a run cleanly, and whether a run or trial's owner still lives."""
+"""The signal handler that stops a run cleanly, whether a run or trial's owner still lives,
+ending a detached process group, and whether an address is loopback."""
 
 import _thread
 import os
@@ -86,3 +87,13 @@ def _ended(pid: int) -> bool:
     with contextlib.suppress(ChildProcessError):  # not our child: its parent (or init) reaps it
         os.waitpid(pid, os.WNOHANG)
     return not alive(pid)
+
+
+def loopback(host: str) -> bool:
+    """True when `host` resolves to this machine's loopback (reachable from here only)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import getpass
-import ipaddress
 import json
 import os
 import shutil
@@ -34,7 +33,7 @@ from urllib.parse import quote
 from growthlab import study_proxy
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
-from growthlab.processes import alive, stop_group
+from growthlab.processes import alive, loopback, stop_group
 
 STATE = Path(os.environ.get("GROWTHLAB_SERVER_STATE", ROOT / ".growthlab" / "server"))
 PG_USER = "postgres"  # the cluster's superuser, and the OS user the server runs as under root
@@ -82,13 +81,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
-    except (OSError, ValueError):
-        return False
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -207,18 +199,7 @@ def start(
         own = f"postgresql+psycopg2://{OPTUNA_ROLE}@127.0.0.1:{info['pg_port']}/optuna"
         studies = (studies[0], studies[1], studies[2] or own)
     if studies[1] and studies[2]:
-        if not loopback(studies[0]):
-            print(
-                f"growthlab: warning: STUDIES_HOST={studies[0]} is reachable from other "
-                "machines, and the study proxy has no accounts: anyone who reaches it can read "
-                "and change every study (prefer loopback and ssh -L)",
-                file=sys.stderr,
-            )
-        # Only libpq's password file: none of MLflow's admin or Flask secrets.
-        proxy_env = {**os.environ, **{k: v for k, v in env.items() if k == "PGPASSFILE"}}
-        host_, port_, url_ = studies
-        info["studies_pid"] = study_proxy.start(host_, port_, url_, proxy_env, state)
-        info["studies"] = f"{study_proxy.SCHEME}{studies[0]}:{studies[1]}"
+        info.update(study_proxy.launch(*studies, env.get("PGPASSFILE"), state, files["info"]))
     artifacts = artifacts or str(state / "artifacts")
     if "://" not in artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -6,21 +6,27 @@ through it with `tuner.storage=grpc://HOST:PORT` and need no database password a
 The proxy alone holds the database's credentials (the least-privilege `optuna` role, its
 password in the 0600 pgpass file libpq reads). It has no authentication of its own: whoever
 reaches its port can read and write every study (never the MLflow runs, models or artifacts),
-so it listens on loopback unless told otherwise (README, security model).
+so it listens on loopback unless told otherwise (README, security model). Optuna keeps no
+heartbeats through it: `beating` and `Pulse` tell a killed worker's trial from a live one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from growthlab.errors import UserError
-from growthlab.processes import alive, stop_group
+from growthlab.processes import alive, loopback, stop_group
 
 URL_ENV = "GROWTHLAB_STUDIES_DB"  # the database URL reaches the proxy here, not on its command line
 SCHEME = "grpc://"
@@ -54,6 +60,68 @@ def client(storage: str, wait: float = 10) -> object:
             "(or reach the server's port, e.g. ssh -L PORT:127.0.0.1:PORT server)"
         ) from None
     return proxy
+
+
+BEAT_ATTR = "beat"  # a counter a trial's process raises while it runs (the proxy has no heartbeat)
+
+
+@contextmanager
+def beating(trial: Any, seconds: float) -> Iterator[None]:
+    """Raise the trial's beat counter every `seconds` while the body runs: another machine
+    tells a live trial from a killed one by whether the counter moves (no clock compared)."""
+    stop = threading.Event()
+    trial.set_user_attr(BEAT_ATTR, 0)  # from now on this trial is judged by its beat
+
+    def beat() -> None:
+        count = 0
+        while not stop.wait(seconds):
+            count += 1
+            with suppress(Exception):  # a missed beat must not kill the trial
+                trial.set_user_attr(BEAT_ATTR, count)
+
+    thread = threading.Thread(target=beat, name="growthlab-beat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+class Pulse:
+    """What this process has seen of other trials' beat counters, and since when."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[Any, float]] = {}
+
+    def still(self, trial_id: int, beat: Any, grace: float) -> bool:
+        """True once the counter has not moved for `grace` seconds of this process's clock."""
+        now = time.monotonic()
+        last, since = self.seen.get(trial_id, (None, now))
+        if last != beat:
+            self.seen[trial_id] = (beat, now)
+            return False
+        self.seen[trial_id] = (last, since)
+        return now - since > grace
+
+
+def launch(
+    host: str, port: int, url: str, pgpass: str | None, state: Path, info: Path
+) -> dict[str, Any]:
+    """make server's part: warn off loopback, start (or keep) the proxy with no secret but
+    libpq's password file; what server.json records of it."""
+    if not loopback(host):
+        print(
+            f"growthlab: warning: STUDIES_HOST={host} is reachable from other machines, and "
+            "the study proxy has no accounts: anyone who reaches it can read and change every "
+            "study (prefer loopback and ssh -L)",
+            file=sys.stderr,
+        )
+    env = {**os.environ, **({"PGPASSFILE": pgpass} if pgpass else {})}
+    before = json.loads(info.read_text()) if info.exists() else {}
+    pid = start(host, port, url, env, state)
+    kept = pid == before.get("studies_pid") and "studies" in before  # up since the last start
+    return {"studies_pid": pid, "studies": before["studies"] if kept else f"{SCHEME}{host}:{port}"}
 
 
 def start(host: str, port: int, url: str, env: dict[str, str], state: Path) -> int:
