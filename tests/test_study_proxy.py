@@ -74,6 +74,6 @@ def test_a_trial_whose_beat_stopped_on_another_machine_is_failed_and_queued(
         assert states[live.number] == TrialState.RUNNING
         assert states[killed.number] == TrialState.FAIL
         queued = study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-        assert [t.params for t in queued] == [killed.params]
+        assert [t.system_attrs["fixed_params"] for t in queued] == [killed.params]
     finally:
         study_proxy.stop(tmp_path)
