@@ -15,11 +15,17 @@ PORT ?= 5000
 # The UI and the server listen on loopback unless HOST is given on make's command line: a HOST
 # exported by the shell (some set it to the machine's name) never opens them to the network.
 BIND := $(if $(filter command line,$(origin HOST)),$(HOST),127.0.0.1)
+# Optuna's gRPC study proxy (make server): loopback unless STUDIES_HOST is on the command line.
+STUDIES_HOST := $(if $(filter command line,$(origin STUDIES_HOST)),$(STUDIES_HOST),127.0.0.1)
+STUDIES_PORT ?= 13000
 NAME ?=
 EXPERIMENT ?=
 # DB and ARTIFACTS may hold a password: through the environment, never echoed on a command line.
 ifdef DB
 export GROWTHLAB_SERVER_DB := $(value DB)
+endif
+ifdef STUDIES_DB
+export GROWTHLAB_SERVER_STUDIES_DB := $(value STUDIES_DB)
 endif
 ifdef ARTIFACTS
 export GROWTHLAB_SERVER_ARTIFACTS := $(value ARTIFACTS)
@@ -109,10 +115,11 @@ ui: $(STAMP) ## MLflow UI over the local store on http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(STORE)/mlflow.db \
 	  --default-artifact-root $(STORE)/artifacts --host $(BIND) --port $(PORT)
 
-server: $(STAMP) ## team tracking server (PostgreSQL + MLflow with accounts) on 127.0.0.1:5000 [HOST= PORT= DB=postgresql://... ARTIFACTS=]
-	$(BIN)/python -m growthlab.server start --host $(BIND) --port $(PORT)
+server: $(STAMP) ## team server (PostgreSQL, MLflow with accounts, Optuna study proxy) on 127.0.0.1:5000 [HOST= PORT= DB= ARTIFACTS= STUDIES_PORT=]
+	$(BIN)/python -m growthlab.server start --host $(BIND) --port $(PORT) \
+	  --studies-host $(STUDIES_HOST) --studies-port $(STUDIES_PORT)
 
-server-stop: $(STAMP) ## stop what make server started (its pid file), then its PostgreSQL
+server-stop: $(STAMP) ## stop what make server started (its pid files), then its PostgreSQL
 	$(BIN)/python -m growthlab.server stop
 
 user: $(STAMP) ## an account on the server: make user NAME=ana (password asked, or GROWTHLAB_USER_PASSWORD)

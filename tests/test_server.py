@@ -1,7 +1,9 @@
-"""Team mode end to end (slow): `make server`'s module starts PostgreSQL and MLflow with accounts;
-one account tunes (two workers, the study on the least-privilege optuna role), promotes and
-scores; another cannot move its alias; anonymous requests are refused; and no password is
-written anywhere: server database, artifacts, outputs, temporary folders (issue 14)."""
+"""Team mode end to end (slow): `make server`'s module starts PostgreSQL, Optuna's study proxy
+and MLflow with accounts; one account tunes (two workers, the study through the proxy: no
+database password anywhere on the client), promotes and scores; a teammate logs runs into her
+experiment but cannot move her model's alias; anonymous requests are refused; and a password
+planted in every place a user could put one is written nowhere: server database, artifacts,
+outputs, temporary folders (issue 14)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 ANA, BOB = "ana", "bob"
 PASSWORDS = {ANA: "AnaPl4nted-91xq", BOB: "BobPl4nted-73zk"}
+PLANTED = "TeamPl4ntedS3cret-5k"  # config keys and URIs (as tests/test_secrets.py plants them)
 MODEL = "lead_scoring-simulated_leads"
 SMALL = ["dataset.n_rows=3000", "model.n_estimators=30", "model.n_jobs=1"]
 
@@ -45,7 +48,9 @@ class Server:
         env = {**os.environ, "GROWTHLAB_SERVER_STATE": str(self.state), "GROWTHLAB_DEBUG": ""}
         # Both URIs: an earlier in-process test's mlflow.set_registry_uri leaves MLFLOW_REGISTRY_URI
         # in os.environ, and a child would look for the registry there.
-        env.update(MLFLOW_TRACKING_URI=self.url, MLFLOW_REGISTRY_URI=self.url, TMPDIR=str(self.scratch))
+        env.update(
+            MLFLOW_TRACKING_URI=self.url, MLFLOW_REGISTRY_URI=self.url, TMPDIR=str(self.scratch)
+        )
         for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
             env.pop(key, None)
         if user:
@@ -70,7 +75,8 @@ def server() -> Iterator[Server]:
     scratch = Path(tempfile.mkdtemp(prefix="growthlab-scratch-"))
     found = Server(f"http://127.0.0.1:{free_port()}", state, scratch)
     port = found.url.rsplit(":", 1)[1]
-    started = module(found.env(None), "growthlab.server", "start", "--port", port)
+    studies = ["--studies-port", str(free_port())]  # not 13000: tests run side by side
+    started = module(found.env(None), "growthlab.server", "start", "--port", port, *studies)
     try:
         assert started.returncode == 0, started.stderr + (state / "server.log").read_text()[-3000:]
         assert found.url in started.stdout
@@ -105,45 +111,72 @@ def test_anonymous_and_wrong_passwords_are_refused(server: Server) -> None:
 
 
 def test_credential_files_are_private(server: Server) -> None:
-    for name in ("credentials.json", "pgpass", "basic_auth.ini", "server.log"):
+    for name in ("credentials.json", "pgpass", "basic_auth.ini", "server.log", "studies.log"):
         assert (server.state / name).stat().st_mode & 0o077 == 0, name
 
 
 def test_a_team_trains_tunes_promotes_and_scores_without_leaking(server: Server) -> None:
+    import optuna
+    from optuna.trial import TrialState
+
     creds = server.credentials()
-    pg_port = json.loads((server.state / "server.json").read_text())["pg_port"]
-    # The study on the optuna role: its password from libpq's PGPASSWORD, never in the URL.
-    storage = f"tuner.storage=postgresql+psycopg2://optuna@127.0.0.1:{pg_port}/optuna"
-    ana = {**server.env(ANA), "PGPASSWORD": creds["optuna_password"]}
+    info = json.loads((server.state / "server.json").read_text())
+    # The study through make server's proxy: no database password on this side at all (no
+    # PGPASSWORD, no pgpass file), so neither the workers' environment nor their config has one.
+    storage = info["studies"]
+    assert storage.startswith("grpc://127.0.0.1:")
+    # Ana's account inside the tracking URI (user:password@): MLflow's own "View run ... at:"
+    # line would print it; ours is masked.
+    inside = server.url.replace("http://", f"http://{ANA}:{PASSWORDS[ANA]}@")
+    ana = {**server.env(None), "MLFLOW_TRACKING_URI": inside, "MLFLOW_REGISTRY_URI": inside}
+    ana.update(GL_TEST_API_TOKEN=PLANTED, PGPASSFILE=str(server.scratch / "no-pgpass"))
+    ana.pop("PGPASSWORD", None)
+    planted = [
+        "+team.api_token=${oc.env:GL_TEST_API_TOKEN}",  # a secret-looking key, from the env
+        f"+team.backup='https://ana:{PLANTED}@backup.example/leads'",  # a password in a URI
+        f"+team.warehouse='postgresql://svc@db.example/crm?password={PLANTED}'",  # in a query
+    ]
     outputs = []
 
     def growthlab(env: dict[str, str], *args: str, ok: bool = True) -> str:
         done = module(env, "growthlab", "tracking=server", f"store={server.scratch}/x", *args)
         assert (done.returncode == 0) == ok, done.stderr[-3000:]
         outputs.append(done.stdout + done.stderr)
-        return done.stderr
+        return done.stdout + done.stderr
 
-    growthlab(ana, "tuner=tpe", "tuner.n_trials=4", "tuner.n_workers=2", "tuner.progress=false",
-              "task.cv_folds=2", storage, *SMALL)  # fmt: skip
-    refused = growthlab(server.env(BOB), "command=promote", ok=False)
+    tuned = growthlab(ana, "tuner=tpe", "tuner.n_trials=4", "tuner.n_workers=2",
+                      "tuner.progress=false", "task.cv_folds=2", f"tuner.storage={storage}",
+                      *SMALL, *planted)  # fmt: skip
+    assert f"at: {server.url.replace('http://', f'http://{ANA}:***@')}/#/experiments/" in tuned
+    assert "🏃" not in tuned  # MLflow's own line, one per run and trial, is gone
+    bob = {**server.env(BOB), "GL_TEST_API_TOKEN": PLANTED}
+    refused = growthlab(bob, "command=promote", *planted, ok=False)
     assert "growthlab: error: the tracking server refused account 'bob'" in refused
     assert "Traceback" not in refused
-    growthlab(ana, "command=promote")
+    growthlab(ana, "command=promote", *planted)
     leads = server.scratch / "leads.csv"
     MarketingSimulator(7).leads(200).drop(columns=["converted", "p_convert"]).to_csv(leads)
     target = server.scratch / "scores.csv"
     growthlab(ana, "command=score", f"registry.scoring.input={leads}",
-              f"registry.scoring.output={target}")  # fmt: skip
+              f"registry.scoring.output={target}", *planted)  # fmt: skip
     assert target.exists()
     outputs.append(served_predictions(ana, leads))
 
     from mlflow.tracking import MlflowClient
 
+    from growthlab.study_proxy import client
+
+    studies = client(storage)
+    study = optuna.load_study(study_name=studies.get_all_studies()[0].study_name, storage=studies)
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(finished) == 4  # exactly the requested trials, by both processes
+    assert len({t.user_attrs["pid"] for t in study.trials}) == 2, study.trials
     os.environ.update(MLFLOW_TRACKING_USERNAME=ANA, MLFLOW_TRACKING_PASSWORD=PASSWORDS[ANA])
     try:
-        client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
-        champion = client.get_model_version_by_alias(MODEL, "champion")
-        runs = client.search_runs([client.get_experiment_by_name(MODEL).experiment_id])
+        mlflow_client = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+        champion = mlflow_client.get_model_version_by_alias(MODEL, "champion")
+        experiment = mlflow_client.get_experiment_by_name(MODEL).experiment_id
+        runs = mlflow_client.search_runs([experiment])
     finally:
         os.environ.pop("MLFLOW_TRACKING_USERNAME")
         os.environ.pop("MLFLOW_TRACKING_PASSWORD")
@@ -151,15 +184,52 @@ def test_a_team_trains_tunes_promotes_and_scores_without_leaking(server: Server)
     assert "Gate pass" in (champion.description or "")
     assert len(runs) == 1 + 4 and {r.info.status for r in runs} <= {"FINISHED", "FAILED"}
 
-    planted = [*PASSWORDS.values(), creds["optuna_password"], creds["postgres_password"]]
+    # The role's password in the Optuna storage URI: a worker joining the (full) study directly.
+    direct = f"optuna:{creds['optuna_password']}@127.0.0.1:{info['pg_port']}/optuna"
+    growthlab(ana, "command=tune-worker", "tuner=tpe", "tuner.n_trials=4", "task.cv_folds=2",
+              f"tuner.storage=postgresql+psycopg2://{direct}", "tuner.progress=false",
+              *SMALL, *planted)  # fmt: skip
+
+    secrets = [*PASSWORDS.values(), PLANTED, creds["optuna_password"], creds["postgres_password"]]
     for text in outputs:
-        assert not [p for p in planted if p in text]
+        assert not [p for p in secrets if p in text], text[-3000:]
     kept = {server.state / "credentials.json", server.state / "pgpass"}  # 0600, by design
     for folder in (server.state, server.scratch):
         for path in folder.rglob("*"):
             if path.is_file() and path not in kept:
                 data = path.read_bytes()
-                assert not [p for p in planted if p.encode() in data], path
+                assert not [p for p in secrets if p.encode() in data], path
+
+
+def test_a_teammate_logs_runs_into_an_experiment_but_cannot_touch_a_model(server: Server) -> None:
+    """make user puts accounts in the team role (EDIT on every experiment): bob logs a run into
+    the experiment ana created; registering a version of her model or moving its alias (the
+    same right in MLflow's auth) is refused and changes nothing."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    os.environ.update(MLFLOW_TRACKING_USERNAME=BOB, MLFLOW_TRACKING_PASSWORD=PASSWORDS[BOB])
+    try:
+        bob = MlflowClient(tracking_uri=server.url, registry_uri=server.url)
+        experiment = bob.get_experiment_by_name(MODEL)
+        assert experiment is not None, "run test_a_team_trains_... first (same module)"
+        run = bob.create_run(experiment.experiment_id, run_name="bob-was-here")
+        bob.log_metric(run.info.run_id, "test_roc_auc", 0.5)
+        bob.set_terminated(run.info.run_id)
+        before = bob.get_registered_model(MODEL)
+        with pytest.raises(MlflowException, match="403"):
+            bob.set_registered_model_alias(MODEL, "champion", before.latest_versions[0].version)
+        with pytest.raises(MlflowException, match="403"):
+            bob.create_model_version(MODEL, f"runs:/{run.info.run_id}/model", run.info.run_id)
+        with pytest.raises(MlflowException, match="403"):
+            bob.delete_experiment(experiment.experiment_id)
+        after = bob.get_registered_model(MODEL)
+        assert bob.get_run(run.info.run_id).data.metrics == {"test_roc_auc": 0.5}
+    finally:
+        os.environ.pop("MLFLOW_TRACKING_USERNAME")
+        os.environ.pop("MLFLOW_TRACKING_PASSWORD")
+    assert after.aliases == before.aliases
+    assert [v.version for v in after.latest_versions] == [v.version for v in before.latest_versions]
 
 
 def served_predictions(env: dict[str, str], leads: Path) -> str:

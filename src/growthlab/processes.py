@@ -1,4 +1,5 @@
-"""The signal handler that stops a run cleanly, and whether a run or trial's owner still lives."""
+"""The signal handler that stops a run cleanly, whether a run or trial's owner still lives,
+ending a detached process group, and whether an address is loopback."""
 
 import _thread
 import os
@@ -59,3 +60,40 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def stop_group(pid: int, wait: float = 10) -> bool:
+    """SIGTERM the process group led by `pid` (started with start_new_session), SIGKILL it if
+    still there after `wait` seconds; False when it had already ended."""
+    import signal
+    import time
+
+    if not alive(pid):
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not _ended(pid):
+        os.killpg(pid, signal.SIGKILL)
+        _ended(pid)
+    return True
+
+
+def _ended(pid: int) -> bool:
+    """True once `pid` is gone; reaps it when it is this process's own child (else a zombie)."""
+    import contextlib
+
+    with contextlib.suppress(ChildProcessError):  # not our child: its parent (or init) reaps it
+        os.waitpid(pid, os.WNOHANG)
+    return not alive(pid)
+
+
+def loopback(host: str) -> bool:
+    """True when `host` resolves to this machine's loopback (reachable from here only)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False

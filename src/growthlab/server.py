@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import base64
 import getpass
-import ipaddress
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -32,13 +30,15 @@ from secrets import token_hex, token_urlsafe
 from typing import Any
 from urllib.parse import quote
 
+from growthlab import study_proxy
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
-from growthlab.processes import alive
+from growthlab.processes import alive, loopback, stop_group
 
 STATE = Path(os.environ.get("GROWTHLAB_SERVER_STATE", ROOT / ".growthlab" / "server"))
 PG_USER = "postgres"  # the cluster's superuser, and the OS user the server runs as under root
 OPTUNA_ROLE = "optuna"  # least privilege: owns the optuna database only
+TEAM_ROLE = "team"  # MLflow role of every account made by `make user`: EDIT on all experiments
 READY_SECONDS = 120
 
 
@@ -81,13 +81,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
-    except (OSError, ValueError):
-        return False
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -169,8 +162,16 @@ def stop_cluster(state: Path) -> None:
 # --- the tracking server ----------------------------------------------------------------------
 
 
-def start(host: str, port: int, db: str | None, artifacts: str | None, state: Path = STATE) -> str:
-    """PostgreSQL (unless `db`) and the MLflow server with auth, detached; return its URL."""
+def start(
+    host: str,
+    port: int,
+    db: str | None,
+    artifacts: str | None,
+    state: Path = STATE,
+    studies: tuple[str, int, str | None] = ("127.0.0.1", 13000, None),
+) -> str:
+    """PostgreSQL (unless `db`), the study proxy and the MLflow server with auth, detached;
+    return its URL. `studies`: the proxy's host, port (0: none) and database URL (with `db`)."""
     files = state_files(state)
     if files["pid"].exists() and alive(int(files["pid"].read_text())):
         raise UserError(f"a server is already running (pid file {files['pid']}): make server-stop")
@@ -191,10 +192,14 @@ def start(host: str, port: int, db: str | None, artifacts: str | None, state: Pa
         db = f"postgresql+psycopg2://{PG_USER}@127.0.0.1:{info['pg_port']}/mlflow"
         pgpass = "\n".join(
             f"127.0.0.1:{info['pg_port']}:*:{user}:{creds[key]}"
-            for user, key in ((PG_USER, "postgres_password"),)
+            for user, key in ((PG_USER, "postgres_password"), (OPTUNA_ROLE, "optuna_password"))
         )
         private_file(files["pgpass"], pgpass + "\n")
         env["PGPASSFILE"] = str(files["pgpass"])
+        own = f"postgresql+psycopg2://{OPTUNA_ROLE}@127.0.0.1:{info['pg_port']}/optuna"
+        studies = (studies[0], studies[1], studies[2] or own)
+    if studies[1] and studies[2]:
+        info.update(study_proxy.launch(*studies, env.get("PGPASSFILE"), state, files["info"]))
     artifacts = artifacts or str(state / "artifacts")
     if "://" not in artifacts:
         Path(artifacts).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -258,18 +263,12 @@ def stop(state: Path = STATE) -> str:
     said = "no server was running"
     if files["pid"].exists():
         pid = int(files["pid"].read_text())
-        if alive(pid):
-            os.killpg(pid, signal.SIGTERM)  # start_new_session: its group id is its pid
-            for _ in range(100):
-                if not alive(pid):
-                    break
-                time.sleep(0.1)
-            else:
-                os.killpg(pid, signal.SIGKILL)
+        if stop_group(pid):  # start_new_session: its group id is its pid
             said = f"stopped the MLflow server (pid {pid})"
         files["pid"].unlink()
+    proxy = study_proxy.stop(state)
     stop_cluster(state)
-    return said
+    return f"{said}; {proxy}" if proxy else said
 
 
 def url_of(state: Path = STATE) -> str:
@@ -278,12 +277,14 @@ def url_of(state: Path = STATE) -> str:
     return f"http://{host}:{info['port']}"
 
 
-def as_admin(path: str, body: dict[str, Any] | None, what: str, state: Path = STATE) -> Any:
+def as_admin(
+    path: str, body: dict[str, Any] | None, what: str, state: Path = STATE, api: str = "2.0"
+) -> Any:
     """One REST call with the admin credentials kept in state (GET without a body)."""
     creds = credentials(state)
     auth = f"{creds['admin_username']}:{creds['admin_password']}".encode()
     request = urllib.request.Request(
-        f"{url_of(state)}/api/2.0/mlflow/{path}",
+        f"{url_of(state)}/api/{api}/mlflow/{path}",
         data=None if body is None else json.dumps(body).encode(),
         headers={
             "Content-Type": "application/json",
@@ -298,10 +299,30 @@ def as_admin(path: str, body: dict[str, Any] | None, what: str, state: Path = ST
         raise UserError(f"cannot {what}: {reason}") from None
 
 
+def team_role(state: Path = STATE) -> int:
+    """The role every account gets (created once): EDIT on every experiment, so a teammate
+    logs runs into an experiment someone else created. Registered models get no such grant:
+    they stay READ for all but their creator and those granted EDIT (make grant MODEL=...)."""
+    listed = as_admin("roles/list?workspace=default", None, "list roles", state, api="3.0")
+    for role in listed.get("roles", []):
+        if role["name"] == TEAM_ROLE:
+            return int(role["id"])
+    body = {"name": TEAM_ROLE, "workspace": "default", "description": "growthlab accounts"}
+    role_id = int(
+        as_admin("roles/create", body, "create the team role", state, api="3.0")["role"]["id"]
+    )
+    grant_all = {"role_id": role_id, "resource_type": "experiment", "resource_pattern": "*"}
+    what = "let the team edit experiments"
+    as_admin("roles/permissions/add", {**grant_all, "permission": "EDIT"}, what, state, api="3.0")
+    return role_id
+
+
 def add_user(name: str, password: str, state: Path = STATE) -> None:
-    """An account on the running server."""
+    """An account on the running server, in the team role."""
     body = {"username": name, "password": password}
     as_admin("users/create", body, f"create user {name!r}", state)
+    assign = {"username": name, "role_id": team_role(state)}
+    as_admin("roles/assign", assign, f"add {name!r} to the team role", state, api="3.0")
 
 
 def grant(name: str, experiment: str | None, model: str | None, state: Path = STATE) -> None:
@@ -325,6 +346,9 @@ def main(argv: list[str] | None = None) -> None:
     # From the environment by default (make server DB=...): a command line is visible to all.
     begin.add_argument("--db", default=os.environ.get("GROWTHLAB_SERVER_DB"))
     begin.add_argument("--artifacts", default=os.environ.get("GROWTHLAB_SERVER_ARTIFACTS"))
+    begin.add_argument("--studies-host", default="127.0.0.1")
+    begin.add_argument("--studies-port", type=int, default=13000)  # 0: no study proxy
+    begin.add_argument("--studies-db", default=os.environ.get("GROWTHLAB_SERVER_STUDIES_DB"))
     commands.add_parser("stop")
     user = commands.add_parser("user")
     user.add_argument("name")
@@ -335,8 +359,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            url = start(args.host, args.port, args.db or None, args.artifacts or None)
+            studies = (args.studies_host, args.studies_port, args.studies_db or None)
+            artifacts = args.artifacts or None
+            url = start(args.host, args.port, args.db or None, artifacts, STATE, studies)
             print(f"MLflow server with accounts on {url} (log: {state_files(STATE)['log']})")
+            info = json.loads(state_files(STATE)["info"].read_text())
+            if "studies" in info:
+                print(f"  Optuna studies, no database password needed: "
+                      f"tuner.storage={info['studies']}")  # fmt: skip
             print(f"  admin account: {credentials(STATE)['admin_username']}, password in "
                   f"{state_files(STATE)['credentials']} (0600)")  # fmt: skip
             print(f"  then: make user NAME=ana; export MLFLOW_TRACKING_URI={url} "

@@ -59,6 +59,9 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 # Artifacts here are small and local: MLflow's download progress bars are noise on a terminal.
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# MLflow writes "View run ... at: URL" straight to stdout, past every mask: a tracking URI with
+# user:password@ in it would print the password after each run and trial. Ours is masked.
+os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
 
 MAX_PARAM_LENGTH = 6000
 SCHEMA_ROWS = 1000  # a dataset input's schema is read from these first rows: no copy, no scan
@@ -132,6 +135,9 @@ class Tracker:
             client.set_terminated(run_id, status)
             if not parent_run_id:
                 log.info("MLflow run %s %s in experiment %r", run_id, status, self.experiment_name)
+                if is_remote(self.uri):
+                    page = f"{self.uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+                    print(f"View run {run.info.run_name} at: {secrets.mask(page)}", flush=True)
 
 
 def private(folder: Path) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from growthlab import study_proxy
 from growthlab.errors import UserError
 from growthlab.processes import HOST, alive
 from growthlab.progress import SWITCH as PROGRESS_SWITCH
@@ -94,10 +95,16 @@ class Tuner:
         self.start_from_config = start_from_config
         self.sweep_first = sweep_first
         self.resume = resume
+        self._pulse = study_proxy.Pulse()  # other machines' trials' beats, seen from here
 
     @property
     def enabled(self) -> bool:
         return self.sampler != "none"
+
+    @property
+    def proxied(self) -> bool:
+        """Studies through make server's gRPC proxy, which keeps no heartbeats."""
+        return bool(self.storage) and str(self.storage).startswith(study_proxy.SCHEME)
 
     def objective(
         self, task_metrics: list[str], default_metric: str, minimized: tuple[str, ...]
@@ -220,14 +227,20 @@ class Tuner:
 
     def fail_orphans(self, study: optuna.Study) -> None:
         """Fail (and queue again) RUNNING trials whose process is gone, without waiting for
-        the heartbeat's grace period: a dead process on this host, or a trial that never
-        started beating (killed between Optuna's ask and its first heartbeat)."""
+        the heartbeat's grace period: a dead process on this host, another machine's trial
+        through the proxy whose beat stopped, or a trial that never started beating (killed
+        between Optuna's ask and its first heartbeat)."""
         grace = 2 * self.heartbeat_seconds
         now = dt.datetime.now()
         for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
             pid = trial.user_attrs.get("pid")
-            if pid is not None:
-                dead = trial.user_attrs.get("host") == HOST and not alive(int(pid))
+            if pid is not None and trial.user_attrs.get("host") == HOST:
+                dead = not alive(int(pid))
+            elif study_proxy.BEAT_ATTR in trial.user_attrs:  # another machine's, via the proxy
+                beat = trial.user_attrs[study_proxy.BEAT_ATTR]
+                dead = self._pulse.still(trial._trial_id, beat, grace)  # noqa: SLF001
+            elif pid is not None:  # another machine's: Optuna's heartbeat judges it
+                dead = False
             else:
                 started = trial.datetime_start or now
                 dead = (now - started).total_seconds() > grace
@@ -242,6 +255,10 @@ class Tuner:
     def _storage(self) -> optuna.storages.BaseStorage | None:
         if not self.storage:
             return None
+        if self.storage.startswith(study_proxy.SCHEME):
+            # make server's proxy: no database credentials here. It keeps no heartbeats, so
+            # a trial of a killed worker on another machine stays RUNNING (README).
+            return study_proxy.client(self.storage)  # type: ignore[return-value]
         if self.storage.startswith("sqlite:///"):
             Path(self.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         for attempt in range(STORAGE_ATTEMPTS):
@@ -286,7 +303,10 @@ class Tuner:
             trial.set_user_attr("host", HOST)
             trial.set_user_attr("pid", os.getpid())
             _claim(study, trial, self.n_trials)
-            return run_trial(trial, space, evaluate, metric, maximize, child_run)
+            if not self.proxied:  # RDB storages keep Optuna's own heartbeat
+                return run_trial(trial, space, evaluate, metric, maximize, child_run)
+            with study_proxy.beating(trial, self.heartbeat_seconds):
+                return run_trial(trial, space, evaluate, metric, maximize, child_run)
 
         failures = 0
         with self._progress(study) as progress:
