@@ -1,4 +1,4 @@
-"""How much the runner costs over training the same XGBoost by hand (target: within 1.2x).
+"""How much the runner costs over training the same XGBoost by hand (targets: wall 1.15x, RSS 1.3x).
 
 Runs, as separate child processes alternating A/B/A/B, (A) the whole runner,
 ``python -m growthlab experiments=lead_scoring_xgboost dataset.n_rows=N`` with a fresh temporary
@@ -32,7 +32,8 @@ from plain_xgboost import EXPERIMENT, composed_spec
 
 from growthlab.paths import ROOT
 
-TARGET_RATIO = 1.2
+TARGET_WALL = 1.15  # issue 13: runner wall within 1.15x of the plain script
+TARGET_RSS = 1.3  # and peak memory within 1.3x
 
 
 @dataclass
@@ -131,8 +132,12 @@ def table(runner: Side, plain: Side) -> str:
         f"{runner.cpu() / plain.cpu():11.2f}x {runner.rss() / plain.rss():10.2f}x"
     )
     lines.append(f"{'ratio runner/plain':18} {cells}")
-    verdict = "within" if ratio <= TARGET_RATIO else "ABOVE"
-    lines.append(f"target: runner wall within {TARGET_RATIO}x of plain (median) -> {verdict}")
+    for what, value, target in (
+        ("wall (median)", ratio, TARGET_WALL),
+        ("peak RSS", runner.rss() / plain.rss(), TARGET_RSS),
+    ):
+        verdict = "within" if value <= target else "ABOVE"
+        lines.append(f"target: runner {what} within {target}x of plain -> {verdict}")
     return "\n".join(lines)
 
 
