@@ -84,10 +84,13 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
             )
         if self.one_hot:
             return self._one_hot(X)
-        out = {c: self._categories(X[c], c) for c in self.categorical_}
-        out.update(zip(self.numeric_, self._numbers(X).T, strict=True))
         plain = [c for c in self.feature_names_in_ if c not in self._texts()]
-        frame = pd.DataFrame(out, index=X.index)[plain]
+        columns = {
+            c: self._categories(X[c], c) if c in self.categorical_ else _to_float(X[c], c)
+            for c in plain
+        }
+        # Column by column, in order and uncopied: the training split is not held twice more.
+        frame = pd.DataFrame(columns, index=X.index, copy=False)
         for c, block in self._texts().items():
             values = np.hstack(block.transform(X[c])) if block.blocks else np.zeros((len(X), 0))
             frame = frame.join(pd.DataFrame(values, columns=block.names(), index=X.index))
@@ -122,12 +125,18 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
 
     def _categories(self, values: pd.Series, column: str) -> pd.Categorical:
         levels = self.categories_[column]
-        text = _as_text(values)
+        # The distinct values are matched to the levels, not every row: a column of a million
+        # strings has a handful of values, and text copies of every row cost its size again.
+        found = values.astype("category")
+        text = _as_text(pd.Series(found.cat.categories, dtype=found.cat.categories.dtype))
         # Levels unseen at fit become "__other__" when rare levels were folded, else missing.
         unseen = "__other__" if "__other__" in levels else pd.NA
         text = text.where(text.isin(levels) | text.isna(), unseen)
-        # Via a category dtype first: much faster than matching every string against the levels.
-        return pd.Categorical(text.astype("category").cat.set_categories(levels))
+        position = pd.Index(levels).get_indexer(text)  # -1: missing
+        codes = found.cat.codes.to_numpy()
+        return pd.Categorical.from_codes(
+            np.where(codes < 0, -1, position[codes]), categories=levels
+        )
 
     def _numbers(self, X: pd.DataFrame) -> np.ndarray:
         if not self.numeric_:
