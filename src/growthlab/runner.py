@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import importlib
 import logging
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -81,7 +79,6 @@ class RunResult:
 
 def run(cfg: DictConfig) -> RunResult:
     """Tune (when a tuner is chosen), train and evaluate one model as configured; log it all."""
-    threading.Thread(target=import_later_modules, daemon=True).start()
     parts = build_parts(cfg)
     loaded = load(parts.dataset, parts.task)
     from growthlab import registry  # mlflow costs ~3 s to import: once data is good
@@ -251,24 +248,6 @@ def wait(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         if worker.wait() != 0:
             log.warning("a tuning worker exited with code %s", worker.returncode)
-
-
-# Modules a run needs only after the data is loaded: MLflow's store and model code, permutation
-# importance. Loading is mostly NumPy, which releases the GIL, so importing them meanwhile on a
-# second thread takes about two seconds off a run's wall time.
-LATER_MODULES = (
-    "mlflow.store.tracking.sqlalchemy_store",
-    "mlflow.store.model_registry.sqlalchemy_store",
-    "mlflow.pyfunc",
-    "sklearn.inspection",
-)
-
-
-def import_later_modules() -> None:
-    """Import LATER_MODULES (a background thread's work; a failure surfaces where they are used)."""
-    for name in LATER_MODULES:
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
 
 
 def release_free_memory() -> None:
