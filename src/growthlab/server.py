@@ -9,12 +9,15 @@ authentication, and `mlflow server --app-name basic-auth` on it with proxied art
 state folder keeps the pid files, the logs and, in 0600 files, the generated credentials
 (never printed, never passed on a command line: PostgreSQL's password reaches MLflow through
 libpq's PGPASSFILE). `stop` ends exactly the process group `start` created, then the cluster.
+Accounts are in server_accounts.py, the study proxy in study_proxy.py.
+
+Over 300 lines: start and stop of the cluster and the server are one lifecycle, read together
+(what start creates, stop must end).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import getpass
 import json
 import os
@@ -28,7 +31,6 @@ import urllib.request
 from pathlib import Path
 from secrets import token_hex, token_urlsafe
 from typing import Any
-from urllib.parse import quote
 
 from growthlab import study_proxy
 from growthlab.errors import UserError
@@ -38,7 +40,6 @@ from growthlab.processes import alive, loopback, stop_group
 STATE = Path(os.environ.get("GROWTHLAB_SERVER_STATE", ROOT / ".growthlab" / "server"))
 PG_USER = "postgres"  # the cluster's superuser, and the OS user the server runs as under root
 OPTUNA_ROLE = "optuna"  # least privilege: owns the optuna database only
-TEAM_ROLE = "team"  # MLflow role of every account made by `make user`: EDIT on all experiments
 READY_SECONDS = 120
 
 
@@ -277,66 +278,6 @@ def url_of(state: Path = STATE) -> str:
     return f"http://{host}:{info['port']}"
 
 
-def as_admin(
-    path: str, body: dict[str, Any] | None, what: str, state: Path = STATE, api: str = "2.0"
-) -> Any:
-    """One REST call with the admin credentials kept in state (GET without a body)."""
-    creds = credentials(state)
-    auth = f"{creds['admin_username']}:{creds['admin_password']}".encode()
-    request = urllib.request.Request(
-        f"{url_of(state)}/api/{api}/mlflow/{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": "Basic " + base64.b64encode(auth).decode(),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        reason = json.loads(exc.read() or b"{}").get("message", exc.reason)
-        raise UserError(f"cannot {what}: {reason}") from None
-
-
-def team_role(state: Path = STATE) -> int:
-    """The role every account gets (created once): EDIT on every experiment, so a teammate
-    logs runs into an experiment someone else created. Registered models get no such grant:
-    they stay READ for all but their creator and those granted EDIT (make grant MODEL=...)."""
-    listed = as_admin("roles/list?workspace=default", None, "list roles", state, api="3.0")
-    for role in listed.get("roles", []):
-        if role["name"] == TEAM_ROLE:
-            return int(role["id"])
-    body = {"name": TEAM_ROLE, "workspace": "default", "description": "growthlab accounts"}
-    role_id = int(
-        as_admin("roles/create", body, "create the team role", state, api="3.0")["role"]["id"]
-    )
-    grant_all = {"role_id": role_id, "resource_type": "experiment", "resource_pattern": "*"}
-    what = "let the team edit experiments"
-    as_admin("roles/permissions/add", {**grant_all, "permission": "EDIT"}, what, state, api="3.0")
-    return role_id
-
-
-def add_user(name: str, password: str, state: Path = STATE) -> None:
-    """An account on the running server, in the team role."""
-    body = {"username": name, "password": password}
-    as_admin("users/create", body, f"create user {name!r}", state)
-    assign = {"username": name, "role_id": team_role(state)}
-    as_admin("roles/assign", assign, f"add {name!r} to the team role", state, api="3.0")
-
-
-def grant(name: str, experiment: str | None, model: str | None, state: Path = STATE) -> None:
-    """EDIT for `name` on an experiment (log runs into it) or a registered model (move aliases)."""
-    if experiment:
-        what = f"find experiment {experiment!r}"
-        found = as_admin(f"experiments/get-by-name?experiment_name={quote(experiment)}", None, what)
-        body = {"experiment_id": found["experiment"]["experiment_id"], "username": name}
-        as_admin("experiments/permissions/create", {**body, "permission": "EDIT"}, "grant", state)
-    if model:
-        body = {"name": model, "username": name, "permission": "EDIT"}
-        as_admin("registered-models/permissions/create", body, "grant", state)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m growthlab.server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -357,6 +298,8 @@ def main(argv: list[str] | None = None) -> None:
     share.add_argument("--experiment", default=None)
     share.add_argument("--model", default=None)
     args = parser.parse_args(argv)
+    from growthlab.server_accounts import add_user, grant  # it reads this module's state
+
     try:
         if args.command == "start":
             studies = (args.studies_host, args.studies_port, args.studies_db or None)
