@@ -246,39 +246,44 @@ def test_kill_9_while_training_leaves_no_running_run(two_versions: Path) -> None
     print(f"\ntrain: {CRASHES} tries over {seconds:.1f} s: {dict(seen)}")
 
 
-def completed_trials(store: Path) -> set[int]:
-    """Numbers of the COMPLETE trials of the store's one study (none before it exists)."""
+def trials(store: Path) -> tuple[set[int], int]:
+    """Numbers of the COMPLETE trials of the store's one study, and how many trials it has
+    finished (complete or pruned): what tuner.n_trials counts towards."""
     storage = f"sqlite:///{store}/optuna.db"
     summaries = optuna.get_all_study_summaries(storage)
     assert len(summaries) <= 1, [s.study_name for s in summaries]  # resumed, never a new one
     if not summaries:
-        return set()
+        return set(), 0
     study = optuna.load_study(study_name=summaries[0].study_name, storage=storage)
-    return {t.number for t in study.trials if t.state.name == "COMPLETE"}
+    done = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
+    return {t.number for t in done if t.state.name == "COMPLETE"}, len(done)
 
 
 def test_kill_9_while_tuning_loses_no_completed_trial(tmp_path: Path) -> None:
     store, rng = tmp_path / "mlruns", random.Random(4)
     # the unkilled run starts the study; each killed run resumes it with TRIALS more to do
     seconds, _ = measured([*TINY, *TUNE, f"tuner.n_trials={TRIALS}"], store)
-    completed = completed_trials(store)
+    completed, finished = trials(store)
     seen: Counter[str] = Counter()
     for _ in range(CRASHES):
-        args = [*TINY, *TUNE, f"tuner.n_trials={len(completed) + TRIALS}"]
-        seen["killed" if killed_at_random(args, store, rng, seconds) else "finished"] += 1
-        now = completed_trials(store)
+        args = [*TINY, *TUNE, f"tuner.n_trials={finished + TRIALS}"]
+        killed = killed_at_random(args, store, rng, seconds)
+        now, finished_now = trials(store)
         assert completed <= now, f"completed trials {sorted(completed - now)} were lost"
-        seen["after some of its trials completed"] += len(now) > len(completed)
-        seen["trials completed by killed runs"] += len(now) - len(completed)
-        completed = now
-    done = growthlab(*TINY, *TUNE, f"tuner.n_trials={len(completed) + 2}", store=store)
+        seen["killed" if killed else "finished"] += 1
+        if killed:
+            seen["killed after some of its trials finished"] += finished_now > finished
+            seen["trials finished by runs later killed"] += finished_now - finished
+        completed, finished = now, finished_now
+    done = growthlab(*TINY, *TUNE, f"tuner.n_trials={finished + 2}", store=store)
     assert done.returncode == 0, done.stderr
     assert "RUNNING" not in run_statuses(store)
     storage = f"sqlite:///{store}/optuna.db"
     (summary,) = optuna.get_all_study_summaries(storage)
     study = optuna.load_study(study_name=summary.study_name, storage=storage)
-    finished = {t.number for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")}
-    assert completed <= finished and len(finished) >= len(completed) + 2, dict(seen)
+    ended = {t.number for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")}
+    assert completed <= ended and len(ended) >= finished + 2, dict(seen)
     assert not [t for t in study.trials if t.state.name == "RUNNING"]  # orphans were failed
-    seen["completed trials preserved"] = len(completed)
+    seen["completed trials, all kept"] = len(completed)
+    seen["finished trials"] = len(ended)
     print(f"\ntune: {CRASHES} tries over {seconds:.1f} s: {dict(seen)}")
