@@ -1,11 +1,11 @@
 """Hostile input, generated: broken files for every task (training and scoring) and wrong
 types and unknown keys in every config group. Each case ends in one `growthlab: error:` line
-and exit 2 (or, where the input is legitimately fine, a success: listed in FINE), with no
-traceback, no RUNNING run, no partial output, and the store's runs and aliases unchanged.
+and exit 2 (or, where the input is legitimately fine, a success, listed with its reason in
+tests/hostile_cases.py), with no traceback, no RUNNING run, no partial output, and the
+store's runs and aliases unchanged.
 
 The cases run in-process through `growthlab.cli.main` (a subprocess each would take minutes);
-a few run as real subprocesses. `make test` runs every sixth case; the rest are slow. The
-cases themselves are in tests/hostile_cases.py.
+a few run as real subprocesses. `make test` runs every sixth refusal; the rest are slow.
 """
 
 from __future__ import annotations
