@@ -246,17 +246,17 @@ def test_kill_9_while_training_leaves_no_running_run(two_versions: Path) -> None
     print(f"\ntrain: {CRASHES} tries over {seconds:.1f} s: {dict(seen)}")
 
 
-def trials(store: Path) -> tuple[set[int], int]:
-    """Numbers of the COMPLETE trials of the store's one study, and how many trials it has
-    finished (complete or pruned): what tuner.n_trials counts towards."""
+def trials(store: Path) -> tuple[set[int], set[int]]:
+    """Numbers of the COMPLETE trials of the store's one study, and of its finished ones
+    (complete or pruned): what tuner.n_trials counts towards."""
     storage = f"sqlite:///{store}/optuna.db"
     summaries = optuna.get_all_study_summaries(storage)
     assert len(summaries) <= 1, [s.study_name for s in summaries]  # resumed, never a new one
     if not summaries:
-        return set(), 0
+        return set(), set()
     study = optuna.load_study(study_name=summaries[0].study_name, storage=storage)
     done = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
-    return {t.number for t in done if t.state.name == "COMPLETE"}, len(done)
+    return {t.number for t in done if t.state.name == "COMPLETE"}, {t.number for t in done}
 
 
 def test_kill_9_while_tuning_loses_no_completed_trial(tmp_path: Path) -> None:
@@ -266,23 +266,24 @@ def test_kill_9_while_tuning_loses_no_completed_trial(tmp_path: Path) -> None:
     completed, finished = trials(store)
     seen: Counter[str] = Counter()
     for _ in range(CRASHES):
-        args = [*TINY, *TUNE, f"tuner.n_trials={finished + TRIALS}"]
+        args = [*TINY, *TUNE, f"tuner.n_trials={len(finished) + TRIALS}"]
         killed = killed_at_random(args, store, rng, seconds)
         now, finished_now = trials(store)
         assert completed <= now, f"completed trials {sorted(completed - now)} were lost"
+        assert finished <= finished_now, f"pruned trials {sorted(finished - finished_now)} lost"
         seen["killed" if killed else "finished"] += 1
         if killed:
             seen["killed after some of its trials finished"] += finished_now > finished
-            seen["trials finished by runs later killed"] += finished_now - finished
+            seen["trials finished by runs later killed"] += len(finished_now - finished)
         completed, finished = now, finished_now
-    done = growthlab(*TINY, *TUNE, f"tuner.n_trials={finished + 2}", store=store)
+    done = growthlab(*TINY, *TUNE, f"tuner.n_trials={len(finished) + 2}", store=store)
     assert done.returncode == 0, done.stderr
     assert "RUNNING" not in run_statuses(store)
     storage = f"sqlite:///{store}/optuna.db"
     (summary,) = optuna.get_all_study_summaries(storage)
     study = optuna.load_study(study_name=summary.study_name, storage=storage)
     ended = {t.number for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")}
-    assert completed <= ended and len(ended) >= finished + 2, dict(seen)
+    assert finished <= ended and len(ended) >= len(finished) + 2, dict(seen)
     assert not [t for t in study.trials if t.state.name == "RUNNING"]  # orphans were failed
     seen["completed trials, all kept"] = len(completed)
     seen["finished trials"] = len(ended)
