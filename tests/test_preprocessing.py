@@ -105,8 +105,16 @@ def test_forced_numeric_parses_numbers_held_as_strings() -> None:
 
 def test_non_numeric_value_in_declared_numeric_column_is_user_error() -> None:
     frame = pd.DataFrame({"spend": ["1.5", "lots"]})
-    with pytest.raises(UserError, match=r"'spend' should be numeric but holds 'lots'"):
+    with pytest.raises(UserError, match=r"'spend' should be numeric but row 2 is not") as caught:
         FrameEncoder(numeric=["spend"]).fit_transform(frame)
+    assert "lots" not in str(caught.value)  # rows are named, cell values never
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_an_infinite_number_is_named_by_row(one_hot: bool) -> None:
+    frame = pd.DataFrame({"spend": [1.5, 2.0, float("-inf")]}, index=[10, 11, 12])
+    with pytest.raises(UserError, match=r"'spend' holds an infinite number in row 13"):
+        FrameEncoder(one_hot=one_hot).fit_transform(frame)
 
 
 def test_non_numeric_value_is_user_error_at_one_hot_fit() -> None:

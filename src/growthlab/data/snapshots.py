@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from growthlab.data.dates import parse_dates
 from growthlab.errors import UserError, whole_number
 
 if TYPE_CHECKING:
@@ -368,4 +369,5 @@ def log_to_score(
     missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log]
     if missing:
         raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-    return log.assign(**{roles["time"]: pd.to_datetime(log[roles["time"]])})
+    # parsed as training parses a file's time column: any ISO-8601 mix, a bad value by row
+    return log.assign(**{roles["time"]: parse_dates(log[roles["time"]], roles["time"])})

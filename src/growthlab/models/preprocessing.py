@@ -197,12 +197,28 @@ def _to_float(values: pd.Series, column: str) -> np.ndarray:
             .to_numpy(dtype=float)
         )
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return values.astype("float64").to_numpy()
-    numbers = pd.to_numeric(values.astype("object"), errors="coerce")
-    bad = numbers.isna() & values.notna()
-    if bad.any():
+        numbers = values.astype("float64").to_numpy()
+    else:
+        parsed = pd.to_numeric(values.astype("object"), errors="coerce")
+        bad = (parsed.isna() & values.notna()).to_numpy()
+        if bad.any():  # named by row, never by value: a misplaced cell may be an address
+            raise UserError(
+                f"column {column!r} should be numeric but row {_row(values, bad)} is not; "
+                f"fix that row or declare the column in dataset.columns.categorical"
+            )
+        numbers = parsed.to_numpy(dtype=float)
+    infinite = np.isinf(numbers)
+    if infinite.any():  # "inf" reads as a number, but no model can use it (NaN after scaling)
         raise UserError(
-            f"column {column!r} should be numeric but holds {values[bad].iloc[0]!r}; "
-            f"fix the value or declare it in dataset.columns.categorical"
+            f"column {column!r} holds an infinite number in row {_row(values, infinite)}; "
+            "fix that row of the data (blank values are allowed)"
         )
-    return numbers.to_numpy(dtype=float)
+    return numbers
+
+
+def _row(values: pd.Series, bad: np.ndarray) -> int:
+    """The first bad row, counted from 1: the frame's own row label when it is a number
+    (a loaded file's rows keep theirs through the splits), else its position."""
+    position = int(np.flatnonzero(bad)[0])
+    label = values.index[position]
+    return int(label) + 1 if isinstance(label, int | np.integer) else position + 1
