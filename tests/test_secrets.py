@@ -15,6 +15,7 @@ from growthlab import secrets
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.errors import UserError
 from growthlab.paths import ROOT
+from tests.conftest import growthlab, one_line_error, run_statuses
 
 PLANTED = "Pl4ntedS3cretXq9"  # one unique text: any hit of it anywhere is a leak
 
@@ -141,3 +142,20 @@ def test_the_working_folder_is_no_secret(monkeypatch: pytest.MonkeyPatch, tmp_pa
     secrets.remember_environment()
     assert secrets.mask(f"sqlite:///{tmp_path}/mlflow.db") == f"sqlite:///{tmp_path}/mlflow.db"
     assert secrets.mask("password s3cr3t-value") == "password ***"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"https://ana:{PLANTED}@lake.example/leads.csv",
+        f"s3://bucket/leads.parquet?token={PLANTED}",
+    ],
+)
+def test_a_password_in_a_dataset_path_is_not_in_the_error(path: str, tmp_path: Path) -> None:
+    """A dataset path that cannot be read is named in the one-line error, masked; nothing runs."""
+    done = growthlab("experiments=churn_xgboost", "dataset=file", f"dataset.path='{path}'",
+                     store=tmp_path / "mlruns")  # fmt: skip
+    error = one_line_error(done)
+    assert PLANTED not in done.stdout + done.stderr
+    assert "***" in error or "dataset.path" in error
+    assert run_statuses(tmp_path / "mlruns") == []

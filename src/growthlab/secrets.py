@@ -20,7 +20,8 @@ from typing import Any
 MASK = "***"
 ENV = "GROWTHLAB_SECRET_VALUES"  # how a spawned worker gets the values its config file lacks
 SECRET_NAME = re.compile(r"(password|passwd|pwd|token|secret|credential|key)$|^key$", re.I)
-URI_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*:)([^@\s/]+)(@)")
+# One slash or two: a URI that went through pathlib ("https:/ana:pw@host") still carries one.
+URI_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*:/{1,2}[^/\s:@]*:)([^@\s/]+)(@)")
 QUERY_SECRET = re.compile(
     r"([?&;][a-zA-Z0-9_]*(?:password|passwd|pwd|token|secret|key)=)([^&\s'\"]+)", re.I
 )
