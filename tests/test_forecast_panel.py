@@ -13,7 +13,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
 from growthlab.data.periods import PeriodIndexedFile
 from growthlab.errors import UserError
-from growthlab.models.forecasters import ETS, LOSSES, GlobalBoosted, SeasonalNaive
+from growthlab.models.forecasters import ETS, LOSSES, GlobalBoosted, SeasonalNaive, Theta
 from growthlab.tasks.forecast import Forecast
 
 ROLES = Columns(series=["shop"], time="day", target="sales", known=["promo"])
@@ -168,6 +168,24 @@ def test_ets_runs_and_guards_short_series() -> None:
     assert np.mean(np.abs(forecast - actual)) < 0.2 * np.mean(actual)
     short = canonical(daily_panel(n_series=1, days=5), future_from="2024-01-04")
     assert np.isfinite(ETS().fit(short).predict(short)).all()
+
+
+def test_theta_follows_a_seasonal_trend_and_guards_short_series() -> None:
+    t = np.arange(60)
+    frame = pd.DataFrame(
+        {
+            SERIES: "a",
+            TIME: pd.date_range("2020-01-01", periods=60, freq="MS"),
+            TARGET: (100 + 2 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)),
+            FUTURE: t >= 48,
+        }
+    )
+    forecast = Theta().fit(frame).predict(frame)
+    actual = frame.loc[frame[FUTURE], TARGET].to_numpy()
+    naive = SeasonalNaive().fit(frame).predict(frame)
+    assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(naive - actual))
+    short = canonical(daily_panel(n_series=1, days=5), future_from="2024-01-04")
+    assert np.all(Theta().fit(short).predict(short) == short[TARGET].iloc[2])
 
 
 def test_direct_strategy_forecasts_up_to_its_horizon() -> None:

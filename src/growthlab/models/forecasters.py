@@ -12,7 +12,7 @@ Over 300 lines: the three forecasters share the panel helpers and are read side 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -125,13 +125,7 @@ class ETS(PanelForecaster):
         return super().fit(X, y)  # type: ignore[return-value]
 
     def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
-        series, cols, steps = _future_cells(wide, last)
-        out = np.full(wide.values.shape, np.nan)
-        for i in progress(np.unique(series), "ETS series", unit="series"):
-            cells = series == i
-            path = self._one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
-            out[i, cols[cells]] = path[steps[cells] - 1]
-        return out
+        return _per_series(wide, last, self._one, "ETS series")
 
     def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
         """Forecast one series `steps` ahead from its history (leading gaps dropped)."""
@@ -159,6 +153,67 @@ class ETS(PanelForecaster):
                     damped_trend=self.damped_trend and trend is not None,
                     initialization_method="estimated",
                 ).fit(use_brute=False)  # the brute start grid costs ~20 % for nothing here
+                path = np.asarray(fitted.forecast(steps), dtype=float)
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+                return np.full(steps, y[-1])
+        return np.where(np.isfinite(path), path, y[-1])
+
+
+def _per_series(
+    wide: Wide, last: np.ndarray, one: Callable[[np.ndarray, int], np.ndarray], label: str
+) -> np.ndarray:
+    """A local model's forecast: `one(history, steps)` for each series asked for."""
+    series, cols, steps = _future_cells(wide, last)
+    out = np.full(wide.values.shape, np.nan)
+    for i in progress(np.unique(series), label, unit="series"):
+        cells = series == i
+        path = one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
+        out[i, cols[cells]] = path[steps[cells] - 1]
+    return out
+
+
+class Theta(PanelForecaster):
+    """The Theta method (statsmodels ThetaModel) per series at forecast time: a drift line
+    and simple exponential smoothing, on the series deseasonalised when it has
+    `min_seasons` seasons (multiplicatively when positive). The naive forecast below
+    `min_points` points or when a fit fails."""
+
+    def __init__(
+        self,
+        season_length: int | None = None,
+        min_seasons: int = 2,
+        min_points: int = 6,
+        frequency: str | None = None,
+    ) -> None:
+        self.season_length = season_length
+        self.min_seasons = min_seasons
+        self.min_points = min_points
+        self.frequency = frequency
+
+    def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        return _per_series(wide, last, self._one, "Theta series")
+
+    def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        y = pd.Series(history).ffill().dropna().to_numpy()
+        if len(y) == 0:
+            return np.full(steps, np.nan)
+        if len(y) < self.min_points:
+            return np.full(steps, y[-1])
+        season = self._season()
+        seasonal = season > 1 and len(y) >= self.min_seasons * season
+        method = "multiplicative" if (y > 0).all() else "additive"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fitted = ThetaModel(
+                    y,
+                    period=season if seasonal else 1,
+                    deseasonalize=seasonal,
+                    method=method,
+                    use_test=False,  # the season is declared: no significance test drops it
+                ).fit()
                 path = np.asarray(fitted.forecast(steps), dtype=float)
             except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
                 return np.full(steps, y[-1])
@@ -240,10 +295,10 @@ class GlobalBoosted(PanelForecaster):
             raise UserError(f"model.level={self.level!r}; use mean or median")
         if self.transform not in (None, "log"):
             raise UserError(f"model.transform={self.transform!r}; use log or null")
-        if not isinstance(self.baseline, SeasonalNaive | ETS | None):
+        if not isinstance(self.baseline, SeasonalNaive | ETS | Theta | None):
             raise UserError(
                 "model.baseline must be a local forecaster node (_target_: "
-                "growthlab.models.forecasters.ETS or .SeasonalNaive) or null"
+                "growthlab.models.forecasters.ETS, .Theta or .SeasonalNaive) or null"
             )
         whole_number(self.horizon, "model.horizon")
         super().fit(X)
