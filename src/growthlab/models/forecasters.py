@@ -6,7 +6,7 @@ FUTURE row, in the frame's order, from the history rows before them. Local model
 naive, ETS) learn at predict time from the history they are given; the global boosted model
 learns one regressor over all series at fit time.
 
-Over 300 lines: the three forecasters share the panel helpers and are read side by side.
+Over 300 lines: the four forecasters share the panel helpers and are read side by side.
 """
 
 from __future__ import annotations
