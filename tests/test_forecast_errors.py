@@ -28,6 +28,8 @@ CASES = {
     "bad strategy": (["model.strategy=sideways", "task.horizon=7"], "model.strategy"),
     "bad final refit": (["task.final_refit=sometimes"], "use all or backtest"),
     "blend weight above one": (["model.baseline_weight=1.5"], "model.baseline_weight"),
+    "unknown loss": (["model.loss=cubic", "task.horizon=7"], "model.loss='cubic'"),
+    "unknown level": (["model.level=mode", "task.horizon=7"], "model.level='mode'"),
 }
 
 

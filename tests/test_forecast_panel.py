@@ -13,7 +13,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.panel import FUTURE, SERIES, TARGET, TIME
 from growthlab.data.periods import PeriodIndexedFile
 from growthlab.errors import UserError
-from growthlab.models.forecasters import ETS, GlobalBoosted, SeasonalNaive
+from growthlab.models.forecasters import ETS, LOSSES, GlobalBoosted, SeasonalNaive, Theta
 from growthlab.tasks.forecast import Forecast
 
 ROLES = Columns(series=["shop"], time="day", target="sales", known=["promo"])
@@ -170,6 +170,24 @@ def test_ets_runs_and_guards_short_series() -> None:
     assert np.isfinite(ETS().fit(short).predict(short)).all()
 
 
+def test_theta_follows_a_seasonal_trend_and_guards_short_series() -> None:
+    t = np.arange(60)
+    frame = pd.DataFrame(
+        {
+            SERIES: "a",
+            TIME: pd.date_range("2020-01-01", periods=60, freq="MS"),
+            TARGET: (100 + 2 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)),
+            FUTURE: t >= 48,
+        }
+    )
+    forecast = Theta().fit(frame).predict(frame)
+    actual = frame.loc[frame[FUTURE], TARGET].to_numpy()
+    naive = SeasonalNaive().fit(frame).predict(frame)
+    assert np.mean(np.abs(forecast - actual)) < 0.5 * np.mean(np.abs(naive - actual))
+    short = canonical(daily_panel(n_series=1, days=5), future_from="2024-01-04")
+    assert np.all(Theta().fit(short).predict(short) == short[TARGET].iloc[2])
+
+
 def test_direct_strategy_forecasts_up_to_its_horizon() -> None:
     frame = canonical(daily_panel(), future_from="2024-04-24")  # 7 days ahead
     model = GlobalBoosted(strategy="direct", horizon=7, n_estimators=20).fit(frame)
@@ -264,3 +282,85 @@ def test_drivers_enter_at_t_and_against_their_recent_mean() -> None:
     expected = promo[:, t] - promo[:, t - 28 : t].mean(axis=1)
     np.testing.assert_allclose(found["change_promo"][:, 0], expected)
     assert not any("leak" in name for name in found)
+
+
+def test_drivers_enter_as_they_were_k_periods_before() -> None:
+    wide = panel.to_wide(canonical(daily_panel()), "D")
+    t = 60
+    found, _ = panel.features(wide, np.array([t]), (1,), (7,), "D", driver_lags=(1, 7))
+    promo = wide.known["promo"]
+    np.testing.assert_array_equal(found["before1_promo"][:, 0], promo[:, t - 1])
+    np.testing.assert_array_equal(found["before7_promo"][:, 0], promo[:, t - 7])
+    frame = canonical(daily_panel(), future_from="2024-04-24")
+    model = GlobalBoosted(n_estimators=10, n_jobs=1, driver_lags=[1]).fit(frame)
+    assert "before1_promo" in model.feature_names_
+    extra = frame.assign(other=1.0)  # a driver the model was not trained on is ignored
+    np.testing.assert_allclose(model.predict(extra), model.predict(frame))
+
+
+def test_log_transform_learns_log1p_of_the_scaled_target_and_undoes_it() -> None:
+    model = GlobalBoosted(transform="log")
+    scaled = np.array([0.0, 0.5, 2.0])
+    np.testing.assert_allclose(model._to_model(scaled), [0.0, np.log(1.5), np.log(3.0)])
+    np.testing.assert_allclose(model._from_model(model._to_model(scaled)), scaled)
+    frame = canonical(daily_panel(), future_from="2024-04-24")
+    fit = {"n_estimators": 30, "n_jobs": 1}
+    forecast = GlobalBoosted(**fit, transform="log").fit(frame).predict(frame)
+    actual = frame.loc[frame[FUTURE], TARGET].to_numpy()
+    assert np.mean(np.abs(forecast - actual)) < 0.2 * np.mean(actual)
+
+
+@pytest.mark.parametrize("loss", ["absolute", "huber"])
+def test_other_losses_fit_the_booster_with_their_objective(loss: str) -> None:
+    frame = canonical(daily_panel(), future_from="2024-04-24")
+    model = GlobalBoosted(n_estimators=10, n_jobs=1, loss=loss).fit(frame)
+    assert model.boosters_[0].get_params()["objective"] == LOSSES[loss]
+    assert np.isfinite(model.predict(frame)).all()
+
+
+def test_the_blend_may_mix_in_ets_instead_of_the_seasonal_naive() -> None:
+    frame = canonical(daily_panel(n_series=2, days=70), future_from="2024-03-04")
+    history = frame[~frame[FUTURE]]
+    ets = ETS(season_length=7).fit(history).predict(frame)
+    fit = {"n_estimators": 10, "n_jobs": 1, "baseline": ETS(season_length=7)}
+    whole = GlobalBoosted(**fit, baseline_weight=1.0).fit(history).predict(frame)
+    np.testing.assert_allclose(whole, ets)
+    boosted = GlobalBoosted(**fit).fit(history).predict(frame)
+    half = GlobalBoosted(**fit, baseline_weight=0.5).fit(history).predict(frame)
+    np.testing.assert_allclose(half, 0.5 * boosted + 0.5 * ets, rtol=1e-5)
+
+
+def test_median_level_is_the_recent_median_and_ignores_a_spike() -> None:
+    values = np.array([[1.0, 2.0, 3.0, 4.0, 5.0, np.nan, 7.0, 100.0]])
+    cols = np.array([0, 1, 5, 7])
+    np.testing.assert_array_equal(panel.window_median(values, cols, 1, 3), [[np.nan, 1, 4, 6]])
+    np.testing.assert_array_equal(
+        panel.window_median(values, cols, 2, 3), [[np.nan, np.nan, 3, 4.5]]
+    )
+    wide = panel.to_wide(canonical(daily_panel(n_series=1)), "D")
+    t = 60
+    wide.values[0, t - 3] = 1e6  # a promotion spike: the mean level jumps, the median does not
+    _, mean = panel.features(wide, np.array([t]), (1,), (7,), "D")
+    _, median = panel.features(wide, np.array([t]), (1,), (7,), "D", level_by="median")
+    assert mean[0, 0] > 1e5 and median[0, 0] == np.median(wide.values[0, t - 7 : t])
+
+
+BAD_OPTIONS = {
+    "level": ({"level": "mode"}, "model.level='mode'; use mean or median"),
+    "loss": ({"loss": "cubic"}, "model.loss='cubic'; use squared, absolute, huber"),
+    "transform": ({"transform": "sqrt"}, "model.transform='sqrt'; use log or null"),
+    "driver lag": ({"driver_lags": [0]}, "must be positive periods"),
+    "baseline": ({"baseline": "ets"}, "model.baseline must be a local forecaster node"),
+    "negative target": ({"transform": "log"}, "never negative"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OPTIONS)
+def test_bad_global_model_options_are_one_line(case: str) -> None:
+    frame = canonical(daily_panel(n_series=1, days=40))
+    if case == "negative target":
+        frame.loc[5, TARGET] = -1.0
+    options, hint = BAD_OPTIONS[case]
+    with pytest.raises(UserError) as raised:
+        GlobalBoosted(n_estimators=5, n_jobs=1, **options).fit(frame)
+    assert hint in str(raised.value) and "\n" not in str(raised.value)

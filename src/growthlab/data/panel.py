@@ -11,6 +11,7 @@ small function on the same four columns; split, they would be read back together
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -208,6 +209,18 @@ def window_mean(values: np.ndarray, cols: np.ndarray, end_back: int, width: int)
         return np.where(n > 0, (total[:, hi] - total[:, lo]) / n, np.nan)
 
 
+def window_median(values: np.ndarray, cols: np.ndarray, end_back: int, width: int) -> np.ndarray:
+    """Median of the observed values in periods [c - end_back - width + 1, c - end_back]."""
+    padded = np.concatenate([np.full((values.shape[0], width), np.nan), values], axis=1)
+    views = np.lib.stride_tricks.sliding_window_view(padded, width, axis=1)
+    # window k of `views` covers periods [k - width, k - 1]: the one ending at c - end_back
+    # starts at index c - end_back + 1
+    picked = views[:, np.clip(cols - end_back + 1, 0, values.shape[1]), :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-blank window is NaN, as in mean
+        return np.nanmedian(picked, axis=2)
+
+
 def calendar(times: pd.DatetimeIndex, frequency: str) -> dict[str, np.ndarray]:
     """Calendar features of each period, by frequency family."""
     kind = family(frequency)
@@ -231,17 +244,21 @@ def features(
     frequency: str,
     gap: int = 0,
     normalize: bool = True,
+    driver_lags: Sequence[int] = (),
+    level_by: str = "mean",
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Features of every series at periods `cols`, each (n, len(cols)), and the level used.
 
     Targets enter only through lags and window means that end `gap + 1` periods before the
     period described (gap 0: up to t-1); drivers and the calendar are read at t itself.
     With `normalize`, target features are divided by the series' recent level (mean absolute
-    value over the longest window, also ending at t-1-gap), so one model fits all scales.
+    value over the longest window, also ending at t-1-gap), so one model fits all scales;
+    `level_by` median takes the median instead, which a few promotion spikes do not move.
     """
     cols = np.asarray(cols, dtype=np.int64)
     end = gap + 1
-    level = window_mean(np.abs(wide.values), cols, end, max(windows)) if normalize else None
+    recent = window_median if level_by == "median" else window_mean
+    level = recent(np.abs(wide.values), cols, end, max(windows)) if normalize else None
     level = np.ones((len(wide.keys), len(cols))) if level is None else level
     level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
     found = {f"lag_{k}": shifted(wide.values, cols, gap + k) / level for k in lags}
@@ -253,6 +270,9 @@ def features(
         # A promotion is a departure from the usual: the driver against its recent mean.
         usual = window_mean(values, cols, 1, max(windows))
         found[f"change_{name}"] = values[:, cols] - usual
+        # Last week's promotion explains last week's spike (and this week's dip after it).
+        for k in driver_lags:
+            found[f"before{k}_{name}"] = shifted(values, cols, k)
     return found, level
 
 

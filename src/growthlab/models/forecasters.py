@@ -6,23 +6,31 @@ FUTURE row, in the frame's order, from the history rows before them. Local model
 naive, ETS) learn at predict time from the history they are given; the global boosted model
 learns one regressor over all series at fit time.
 
-Over 300 lines: the three forecasters share the panel helpers and are read side by side.
+Over 300 lines: the four forecasters share the panel helpers and are read side by side.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
 from growthlab.data import panel
 from growthlab.data.panel import FUTURE, TIME, Wide
 from growthlab.errors import UserError, whole_number
 from growthlab.progress import progress
+
+# model.loss -> XGBoost objective; absolute and huber fit the median-like forecast that MASE
+# (a mean absolute error) rewards, and a promotion spike pulls them less than squared error.
+LOSSES = {
+    "squared": "reg:squarederror",
+    "absolute": "reg:absoluteerror",
+    "huber": "reg:pseudohubererror",
+}
 
 
 class PanelForecaster(BaseEstimator):
@@ -117,13 +125,7 @@ class ETS(PanelForecaster):
         return super().fit(X, y)  # type: ignore[return-value]
 
     def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
-        series, cols, steps = _future_cells(wide, last)
-        out = np.full(wide.values.shape, np.nan)
-        for i in progress(np.unique(series), "ETS series", unit="series"):
-            cells = series == i
-            path = self._one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
-            out[i, cols[cells]] = path[steps[cells] - 1]
-        return out
+        return _per_series(wide, last, self._one, "ETS series")
 
     def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
         """Forecast one series `steps` ahead from its history (leading gaps dropped)."""
@@ -157,10 +159,72 @@ class ETS(PanelForecaster):
         return np.where(np.isfinite(path), path, y[-1])
 
 
+def _per_series(
+    wide: Wide, last: np.ndarray, one: Callable[[np.ndarray, int], np.ndarray], label: str
+) -> np.ndarray:
+    """A local model's forecast: `one(history, steps)` for each series asked for."""
+    series, cols, steps = _future_cells(wide, last)
+    out = np.full(wide.values.shape, np.nan)
+    for i in progress(np.unique(series), label, unit="series"):
+        cells = series == i
+        path = one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
+        out[i, cols[cells]] = path[steps[cells] - 1]
+    return out
+
+
+class Theta(PanelForecaster):
+    """The Theta method (statsmodels ThetaModel) per series at forecast time: a drift line
+    and simple exponential smoothing, on the series deseasonalised when it has
+    `min_seasons` seasons (multiplicatively when positive). The naive forecast below
+    `min_points` points or when a fit fails."""
+
+    def __init__(
+        self,
+        season_length: int | None = None,
+        min_seasons: int = 2,
+        min_points: int = 6,
+        frequency: str | None = None,
+    ) -> None:
+        self.season_length = season_length
+        self.min_seasons = min_seasons
+        self.min_points = min_points
+        self.frequency = frequency
+
+    def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
+        return _per_series(wide, last, self._one, "Theta series")
+
+    def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        y = pd.Series(history).ffill().dropna().to_numpy()
+        if len(y) == 0:
+            return np.full(steps, np.nan)
+        if len(y) < self.min_points:
+            return np.full(steps, y[-1])
+        season = self._season()
+        seasonal = season > 1 and len(y) >= self.min_seasons * season
+        method = "multiplicative" if (y > 0).all() else "additive"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fitted = ThetaModel(
+                    y,
+                    period=season if seasonal else 1,
+                    deseasonalize=seasonal,
+                    method=method,
+                    use_test=False,  # the season is declared: no significance test drops it
+                ).fit()
+                path = np.asarray(fitted.forecast(steps), dtype=float)
+            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+                return np.full(steps, y[-1])
+        return np.where(np.isfinite(path), path, y[-1])
+
+
 class GlobalBoosted(PanelForecaster):
     """One XGBoost regressor over all series on lag, window-mean, calendar and driver features.
 
-    baseline_weight w blends in the seasonal naive: (1 - w) * boosted + w * naive.
+    baseline_weight w blends in a statistical forecast: (1 - w) * boosted + w * baseline, the
+    baseline being the seasonal naive, or the local forecaster given as `baseline` (ETS).
 
     recursive: one model one step ahead, its forecasts fed back as lags for the next step;
     direct: one model per step h (features end h periods before the target), `horizon`
@@ -187,6 +251,11 @@ class GlobalBoosted(PanelForecaster):
         random_state: int = 0,
         baseline_weight: float = 0.0,
         season_length: int | None = None,
+        loss: str = "squared",
+        transform: str | None = None,
+        driver_lags: Sequence[int] = (),
+        baseline: PanelForecaster | None = None,
+        level: str = "mean",
     ) -> None:
         self.strategy = strategy
         self.horizon = horizon
@@ -206,6 +275,11 @@ class GlobalBoosted(PanelForecaster):
         self.random_state = random_state
         self.baseline_weight = baseline_weight
         self.season_length = season_length
+        self.loss = loss
+        self.transform = transform
+        self.driver_lags = driver_lags
+        self.baseline = baseline
+        self.level = level
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GlobalBoosted:
         if self.strategy not in ("recursive", "direct"):
@@ -215,13 +289,29 @@ class GlobalBoosted(PanelForecaster):
             raise UserError(
                 f"model.baseline_weight={weight!r}; use a share of the seasonal naive in [0, 1]"
             )
+        if self.loss not in LOSSES:
+            raise UserError(f"model.loss={self.loss!r}; use {', '.join(LOSSES)}")
+        if self.level not in ("mean", "median"):
+            raise UserError(f"model.level={self.level!r}; use mean or median")
+        if self.transform not in (None, "log"):
+            raise UserError(f"model.transform={self.transform!r}; use log or null")
+        if not isinstance(self.baseline, SeasonalNaive | ETS | Theta | None):
+            raise UserError(
+                "model.baseline must be a local forecaster node (_target_: "
+                "growthlab.models.forecasters.ETS, .Theta or .SeasonalNaive) or null"
+            )
         whole_number(self.horizon, "model.horizon")
         super().fit(X)
+        chosen = self.baseline or SeasonalNaive(self.season_length, self.frequency)
+        self.baseline_ = clone(chosen).fit(X)  # a local model: it learns at forecast time
         kind = panel.family(self.frequency_)
         self.lags_ = tuple(int(k) for k in (self.lags or panel.DEFAULT_LAGS[kind]))
         self.windows_ = tuple(int(w) for w in (self.windows or panel.DEFAULT_WINDOWS[kind]))
-        if min(self.lags_) < 1 or min(self.windows_) < 1:
-            raise UserError("model.lags and model.windows must be positive periods")
+        self.driver_lags_ = tuple(int(k) for k in (self.driver_lags or ()))
+        if min(self.lags_) < 1 or min(self.windows_) < 1 or min(self.driver_lags_, default=1) < 1:
+            raise UserError(
+                "model.lags, model.windows and model.driver_lags must be positive periods"
+            )
         wide = panel.to_wide(X[~X[FUTURE].to_numpy(bool)], self.frequency_)
         self.keys_ = wide.keys
         self.known_ = sorted(wide.known)
@@ -230,7 +320,7 @@ class GlobalBoosted(PanelForecaster):
         self.boosters_ = []
         for gap in gaps:
             design, level = self._design(wide, cols, gap)
-            target = wide.values[:, cols] / level
+            target = self._to_model(wide.values[:, cols] / level)
             # A row with nothing observed in its level window (a series' first period) has no
             # scale: its raw target would be an outlier among the scaled ones.
             recent = design[f"mean_{max(self.windows_)}"].to_numpy()
@@ -241,6 +331,21 @@ class GlobalBoosted(PanelForecaster):
             self.boosters_.append(booster)
         self.feature_names_ = list(design.columns)
         return self
+
+    def _to_model(self, scaled: np.ndarray) -> np.ndarray:
+        """What the booster learns: the scaled target, or its log1p (zeros kept); with log, a
+        multiplicative effect (a price cut, a season) is one additive step for every size."""
+        if self.transform != "log":
+            return scaled
+        if (scaled < 0).any():
+            raise UserError(
+                "model.transform=log needs a target that is never negative; "
+                "use model.transform=null for this target"
+            )
+        return np.log1p(scaled)
+
+    def _from_model(self, guess: np.ndarray) -> np.ndarray:
+        return np.expm1(guess) if self.transform == "log" else guess
 
     def _booster(self) -> Any:
         from xgboost import XGBRegressor
@@ -255,6 +360,7 @@ class GlobalBoosted(PanelForecaster):
             reg_lambda=self.reg_lambda,
             n_jobs=self.n_jobs,
             random_state=self.random_state,
+            objective=LOSSES[self.loss],
             tree_method="hist",
             enable_categorical=True,
             max_cat_to_onehot=1,
@@ -263,14 +369,23 @@ class GlobalBoosted(PanelForecaster):
     def _design(self, wide: Wide, cols: np.ndarray, gap: int) -> tuple[pd.DataFrame, np.ndarray]:
         """The feature table of every series at `cols`, rows series-major, and the level."""
         found, level = panel.features(
-            wide, cols, self.lags_, self.windows_, self.frequency_, gap, self.normalize
+            wide,
+            cols,
+            self.lags_,
+            self.windows_,
+            self.frequency_,
+            gap,
+            self.normalize,
+            self.driver_lags_,
+            self.level,
         )
         missing = [k for k in self.known_ if f"known_{k}" not in found]
         if missing:
             raise UserError(f"the input lacks the known driver {missing[0]!r} the model uses")
-        names = [k for k in found if not k.startswith(("known_", "change_"))]
+        kinds = ("known", "change", *(f"before{k}" for k in self.driver_lags_))
+        names = [k for k in found if not k.startswith(tuple(f"{kind}_" for kind in kinds))]
         # the drivers it was trained on, in order (an extra driver in the input is ignored)
-        names += [f"{kind}_{k}" for k in self.known_ for kind in ("known", "change")]
+        names += [f"{kind}_{k}" for k in self.known_ for kind in kinds]
         design = pd.DataFrame(
             {k: np.ascontiguousarray(found[k], dtype=np.float32).ravel() for k in names}
         )
@@ -288,8 +403,8 @@ class GlobalBoosted(PanelForecaster):
         # The blend: on short or noisy panels the seasonal naive is hard to beat, and a share
         # of it (the weight the study chooses on the validation windows) shrinks the boosted
         # model's variance towards it.
-        naive = SeasonalNaive(self._season(), self.frequency_)._forecast(wide, last)
-        return (1 - self.baseline_weight) * boosted + self.baseline_weight * naive
+        reference = self.baseline_._forecast(wide, last)
+        return (1 - self.baseline_weight) * boosted + self.baseline_weight * reference
 
     def _boosted(self, wide: Wide, last: np.ndarray) -> np.ndarray:
         missing = [k for k in self.known_ if np.isnan(wide.known[k][wide.future]).any()]
@@ -309,7 +424,7 @@ class GlobalBoosted(PanelForecaster):
                 for col in np.unique(cols[steps == step]):
                     rows = series[(steps == step) & (cols == col)]
                     design, level = self._design(wide, np.array([col]), int(step) - 1)
-                    guess = self.boosters_[step - 1].predict(design.iloc[rows])
+                    guess = self._from_model(self.boosters_[step - 1].predict(design.iloc[rows]))
                     out[rows, col] = guess * level[rows, 0]
             return out
         values = wide.values.copy()
@@ -318,7 +433,7 @@ class GlobalBoosted(PanelForecaster):
         for col in np.unique(cols):  # in time order: each step's forecasts feed the next
             rows = series[cols == col]
             design, level = self._design(state, np.array([col]), 0)
-            guess = self.boosters_[0].predict(design.iloc[rows]) * level[rows, 0]
+            guess = self._from_model(self.boosters_[0].predict(design.iloc[rows])) * level[rows, 0]
             values[rows, col] = guess
             out[rows, col] = guess
         return out
