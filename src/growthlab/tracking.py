@@ -240,7 +240,7 @@ def dataset_entity(frame: pd.DataFrame, name: str, source: str, digest: str) -> 
     """An MLflow dataset record of `frame`: schema from its first rows, counts from all of it.
 
     MLflow's from_pandas would infer the schema on every row and keep the frame; a 1M-row
-    split costs only its head here. `digest` is the whole table's (runner.frame_digest).
+    split costs only its head here. `digest` is the whole table's (engines.frame_digest).
     """
     from mlflow.data.code_dataset_source import CodeDatasetSource
     from mlflow.data.dataset_source_registry import resolve_dataset_source
