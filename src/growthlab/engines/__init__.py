@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ from growthlab.tasks import Evaluation, Prepared, Task
 
 if TYPE_CHECKING:
     from growthlab.data.dataset import Dataset
+    from growthlab.scoring import ScoringJob
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class Engine(ABC):
     def holdout(self, task: Task, data: Any) -> pd.DataFrame:
         """The table kept with the model, which a promotion re-scores (pandas, on the driver)."""
 
-    def score(self, job: Mapping[str, Any]) -> dict[str, Any] | None:
+    def score(self, job: ScoringJob) -> dict[str, float] | None:
         """Score a file in the engine's own way (None: batch scoring's pandas chunks do it)."""
         return None
 

@@ -26,6 +26,7 @@ from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared, Task
 
 if TYPE_CHECKING:
     from growthlab.data.dataset import Dataset
+    from growthlab.scoring import ScoringJob
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,12 @@ class SparkEngine(Engine):
         from growthlab.spark import session
 
         return session(self.master, self.app_name, self.conf)
+
+    def score(self, job: ScoringJob) -> dict[str, float]:
+        """Parquet in, Parquet out, with mlflow.pyfunc.spark_udf (growthlab.spark.scoring)."""
+        from growthlab.spark import scoring
+
+        return scoring.score(self.session(), job)
 
     # --- the steps ------------------------------------------------------------------------------
 
