@@ -45,7 +45,9 @@ class Server:
         env = {**os.environ, "GROWTHLAB_SERVER_STATE": str(self.state), "GROWTHLAB_DEBUG": ""}
         # Both URIs: an earlier in-process test's mlflow.set_registry_uri leaves MLFLOW_REGISTRY_URI
         # in os.environ, and a child would look for the registry there.
-        env.update(MLFLOW_TRACKING_URI=self.url, MLFLOW_REGISTRY_URI=self.url, TMPDIR=str(self.scratch))
+        env.update(
+            MLFLOW_TRACKING_URI=self.url, MLFLOW_REGISTRY_URI=self.url, TMPDIR=str(self.scratch)
+        )
         for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
             env.pop(key, None)
         if user:

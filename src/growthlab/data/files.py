@@ -53,7 +53,9 @@ class FileDataset(Dataset):
             raise UserError(
                 f"dataset.table={self.table!r} needs engine=spark; or give dataset.path"
             )
-        if not self.path.is_file():
+        # A folder of Parquet parts (a lake table) reads whole with pandas too.
+        folder = self.format == "parquet" and self.path.is_dir()
+        if not (self.path.is_file() or folder):
             raise UserError(f"data file {str(self.path)!r} does not exist; fix dataset.path")
         try:
             frame = READERS[self.format](self.path, **self.read_options)

@@ -57,11 +57,24 @@ def session(master: str, app_name: str, conf: Mapping[str, Any]) -> Any:
     if active is not None:
         return active
     builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in {**{str(k): v for k, v in conf.items()}, **FIXED}.items():
-        builder = builder.config(key, str(value))
+    for key, value in {**settings(conf), **FIXED}.items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def settings(conf: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Spark settings as flat dotted keys: YAML's `spark.driver.memory: 2g` and the nested
+    form a command-line override makes (`+engine.conf.spark.executor.memory=8g`) alike."""
+    flat: dict[str, str] = {}
+    for key, value in conf.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(settings(value, f"{name}."))
+        else:
+            flat[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return flat
 
 
 def quiet_pandas_warning() -> None:
