@@ -106,8 +106,8 @@ def test_spark_udf_scores_equal_pandas_scores_of_the_registered_model(
     ).read()
     lake = tmp_path / "lake"
     lake.mkdir()
-    for i, part in enumerate(np.array_split(log, 3)):  # a folder of Parquet parts
-        part.to_parquet(lake / f"part-{i}.parquet", index=False)
+    for i in range(3):  # a folder of Parquet parts
+        log.iloc[i::3].to_parquet(lake / f"part-{i}.parquet", index=False)
     cutoff = ["registry.scoring.cutoff=2024-05-01", f"registry.model_name={MODEL}"]
     cutoff.append("registry.alias=challenger")
     score_file(module_store, lake, tmp_path / "risk", "engine=spark", *cutoff)
@@ -127,11 +127,13 @@ def test_spark_udf_scores_equal_pandas_scores_of_the_registered_model(
 def test_models_without_a_spark_implementation_train_on_a_sample_or_are_refused(
     spark: object, module_store: Path
 ) -> None:
-    common = [*CHURN, *store_overrides(module_store), "engine=spark", "registry.register=false"]
-    sampled = run(compose_config([*common, "model=logistic_regression", "engine.sample_rows=500"]))
+    common = ["dataset=simulated_transactions", "task=churn", *CHURN[1:3], "task.n_cutoffs=4"]
+    common += ["model=logistic_regression", "engine=spark"]
+    common += ["registry.register=false", *store_overrides(module_store)]
+    sampled = run(compose_config([*common, "engine.sample_rows=500"]))
     assert sampled.metrics["test_roc_auc"] > 0.6
     with pytest.raises(UserError, match="engine.sample_rows"):
-        run(compose_config([*common, "model=logistic_regression", "engine.sample_rows=null"]))
+        run(compose_config([*common, "engine.sample_rows=null"]))
 
 
 @pytest.mark.slow
