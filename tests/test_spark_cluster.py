@@ -131,7 +131,7 @@ def train(master: str, lake: Path, store: Path) -> dict[str, float]:
             "engine=spark",
             f"engine.master='{master}'",
             "engine.num_workers=2",
-            "engine.conf.spark.executor.memory=1g",
+            "+engine.conf.spark.executor.memory=1g",
             "model.n_estimators=30",
             "task.n_cutoffs=4",
             "registry.register=false",

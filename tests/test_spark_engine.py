@@ -150,3 +150,13 @@ def test_spark_lead_scoring_xgboost(spark: object, module_store: Path) -> None:
     result = run(compose_config(overrides))
     assert result.metrics["test_roc_auc"] > 0.6
     assert "test_oracle_roc_auc" in result.metrics
+
+
+@pytest.mark.slow
+def test_spark_tuning_trials_fit_and_score_on_spark(spark: object, module_store: Path) -> None:
+    overrides = [*CHURN, "engine=spark", "tuner=tpe", "tuner.n_trials=2", "tuner.progress=false"]
+    result = run(
+        compose_config([*overrides, "registry.register=false", *store_overrides(module_store)])
+    )
+    assert result.metrics["trials_complete"] == 2 and "best_valid_roc_auc" in result.metrics
+    assert result.data.info["refit_on"] == "train+valid"

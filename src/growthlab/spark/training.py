@@ -81,6 +81,7 @@ def fit_xgboost(
         num_workers=num_workers,
         feature_types=kinds if "c" in kinds else None,
         missing=float("nan"),
+        verbose=False,  # one evaluation line per tree on stderr otherwise
         **params,
     ).fit(encoded)
     booster = spark_model.get_booster()
