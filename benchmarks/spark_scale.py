@@ -52,7 +52,7 @@ def write_log(folder: Path, rows: int, chunk_rows: int, seed: int) -> int:
     while written < rows:
         customers = max(100, int(min(chunk_rows, rows - written) / per_customer))
         log = MarketingSimulator(seed + part).transactions(customers, days=1095)
-        log["customer_id"] = log["customer_id"].astype(str) + f"-{part}"
+        log["customer_id"] += part * 100_000_000  # each part's customers are new ones
         log.to_parquet(folder / f"part-{part:04d}.parquet", index=False)
         written, part = written + len(log), part + 1
     return written

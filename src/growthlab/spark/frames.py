@@ -101,7 +101,13 @@ def counts_as_doubles(frame: DataFrame, features: Sequence[str], keep: Sequence[
 
 
 def sample(frame: DataFrame, rows: int, total: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of about `rows` rows, collected to the driver (documented callers only)."""
-    if total <= rows:
-        return frame.toPandas()
-    return frame.sample(fraction=min(1.0, 1.1 * rows / total), seed=seed).limit(rows).toPandas()
+    """A seeded sample of at most `rows` rows, collected to the driver (documented callers
+    only). Rows are chosen by a seeded hash of their content, so the sample is the same
+    however Spark partitioned or ordered them (local mode and a cluster alike)."""
+    columns = [F.col(f"`{c}`") for c in frame.columns]
+    ranked = frame.withColumn("__h__", F.xxhash64(*columns, F.lit(seed)))
+    share = 1.2 * rows / total if total else 1.0
+    if share < 1:  # keep a little more than needed by hash range, then the lowest hashes
+        ranked = ranked.where(F.col("__h__") < F.lit(int(-(2**63) + share * 2**64)))
+    table = ranked.toPandas().sort_values("__h__", kind="stable").head(rows)
+    return table.drop(columns="__h__").reset_index(drop=True)

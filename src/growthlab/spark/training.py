@@ -72,6 +72,11 @@ def fit_xgboost(
             + [T.StructField(label, T.DoubleType())]
         ),
     )
+    # One partition per XGBoost worker, by a hash of each row and sorted within: the rows a
+    # worker gets and their order (which subsampling and float sums see) do not depend on how
+    # Spark happened to shuffle them, so local mode and a cluster train the same booster.
+    everything = [*slots, label]
+    encoded = encoded.repartition(num_workers, *everything).sortWithinPartitions(*everything)
     estimator: XGBClassifier = model.steps[-1][1]
     params = {k: v for k, v in estimator.get_params().items() if k not in NOT_PASSED}
     params = {k: v for k, v in params.items() if v is not None}
