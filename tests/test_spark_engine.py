@@ -70,6 +70,32 @@ def test_pandas_is_the_default_engine() -> None:
     assert isinstance(build(compose_config([]).engine, "engine"), PandasEngine)
 
 
+def test_spark_reads_a_folder_a_glob_a_csv_and_a_catalog_table_lazily(
+    spark: object, tmp_path: Path
+) -> None:
+    from pyspark.sql import types as T
+
+    from growthlab.data.files import FileDataset
+    from growthlab.spark.frames import with_times
+
+    log = SimulatedTransactions("log", {"id": "customer_id"}, n_customers=50, seed=1).read()
+    lake = tmp_path / "lake"
+    lake.mkdir()
+    for i in range(2):
+        log.iloc[i::2].to_parquet(lake / f"part-{i}.parquet", index=False)
+    log.to_csv(tmp_path / "log.csv", index=False)
+    columns = {"id": "customer_id", "time": "timestamp"}
+    for path in (lake, lake / "*.parquet", tmp_path / "log.csv"):
+        frame = with_times(FileDataset("f", columns, str(path)).read_spark(spark), "timestamp")
+        assert frame.count() == len(log) and set(frame.columns) == set(log.columns)
+        assert isinstance(frame.schema["timestamp"].dataType, T.TimestampType)
+    spark.read.parquet(str(lake)).createOrReplaceTempView("transactions")
+    table = FileDataset("f", columns, "-", table="transactions").read_spark(spark)
+    assert table.count() == len(log)
+    with pytest.raises(UserError, match="does not exist; fix dataset.path"):
+        FileDataset("f", columns, str(tmp_path / "nowhere")).read_spark(spark)
+
+
 # --- runs on a local Spark session ------------------------------------------------------------
 
 
