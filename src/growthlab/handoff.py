@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from growthlab import gate as gates
 from growthlab import scoring, secrets
 from growthlab.build import build, setting
+from growthlab.engines import PandasEngine
 from growthlab.errors import UserError
 from growthlab.tasks import Task
 
@@ -184,17 +185,34 @@ def score(cfg: DictConfig) -> None:
     read_options = secrets.filled(  # masked secrets (a token) come from this run's config
         _plain(trained.dataset.get("read_options")), _plain(cfg.dataset.get("read_options"))
     )
-    reference = None
+    reference, example = None, None
     if task.score_column:  # deciles and drift are measured against the holdout's scores
         X, _ = task.outcomes(registry.download_frame(version.run_id, registry.HOLDOUT), schema)
-        reference = _scores(model, task.score_column, X)
+        reference, example = _scores(model, task.score_column, X), X.head(20)
     source, target = Path(reg.scoring.input).expanduser(), Path(reg.scoring.output).expanduser()
     scoring.check_paths(source, target)  # before a log becomes a snapshot file of our own
+    engine = build(cfg.engine, "engine") if "engine" in cfg else PandasEngine()
+    job = scoring.ScoringJob(
+        model_uri=version.uri,
+        model=model,
+        input_schema=registry.input_schema(model),
+        source=source,
+        target=target,
+        cutoff=str(reg.scoring.cutoff) if reg.scoring.cutoff else None,
+        task=task,
+        schema=schema,
+        reference=reference,
+        example=example,
+        model_version=f"{reg.model_name}/{version.version}",
+        psi_threshold=setting(reg.scoring, SCORING, "psi_threshold", float),
+        read_options=read_options,
+    )
+    summary = engine.score(job)  # None: pandas scoring in chunks, below
     with tempfile.TemporaryDirectory() as folder:
-        if reg.scoring.cutoff:
+        if summary is None and reg.scoring.cutoff:
             cutoff = str(reg.scoring.cutoff)
             source = _table_from_log(task, schema, source, cutoff, Path(folder), read_options)
-        summary = scoring.score_file(
+        summary = summary or scoring.score_file(
             model.predict,
             registry.input_schema(model),
             source,

@@ -6,9 +6,10 @@ The runner builds it; tuning.py only calls it, and never reaches back into the r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from growthlab.engines import Engine, PandasEngine
 from growthlab.models.spec import ModelSpec, estimator_errors
 from growthlab.tasks import Prepared, Task
 
@@ -20,10 +21,13 @@ class Objective:
     task: Task
     data: Prepared
     models: ModelSpec
+    engine: Engine = field(default_factory=PandasEngine)
 
     def __call__(
         self, params: Mapping[str, Any], report: Callable[[int, float], None]
     ) -> dict[str, float]:
         with estimator_errors():
-            metrics = self.task.validate(lambda: self.models.build(params), self.data, report)
+            metrics = self.engine.validate(
+                self.task, lambda: self.models.build(params), self.data, report
+            )
         return {f"valid_{k}": v for k, v in metrics.items()}

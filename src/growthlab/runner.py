@@ -6,8 +6,6 @@ plain objects (a task, a dataset, a tracker, a tuner, a model spec), never `cfg`
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import subprocess
 import tempfile
@@ -22,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from growthlab import provenance, run_record, search_space, secrets
 from growthlab.build import build, setting
 from growthlab.data.dataset import Dataset
+from growthlab.engines import Engine, PandasEngine
 from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
 from growthlab.objective import Objective
 from growthlab.tasks import Prepared, Task
@@ -45,13 +44,15 @@ class Parts:
     tuner: Tuner
     models: ModelSpec
     space: list[search_space.Param]
+    engine: Engine
     metric: str = ""  # what the study optimises (`valid_<name>`) and its direction
     direction: str = "maximize"
 
 
 @dataclass
 class Loaded:
-    """The prepared splits and what identifies the data they came from."""
+    """The prepared splits (pandas, or Spark frames with engine=spark) and what identifies
+    the data they came from."""
 
     data: Prepared
     rows: int
@@ -80,7 +81,7 @@ class RunResult:
 def run(cfg: DictConfig) -> RunResult:
     """Tune (when a tuner is chosen), train and evaluate one model as configured; log it all."""
     parts = build_parts(cfg)
-    loaded = load(parts.dataset, parts.task)
+    loaded = load(parts.engine, parts.dataset, parts.task)
     from growthlab import registry  # mlflow costs ~3 s to import: once data is good
 
     run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
@@ -90,7 +91,7 @@ def run(cfg: DictConfig) -> RunResult:
         logged.text(OmegaConf.to_yaml(shown), "config.yaml")
         logged.params(run_record.run_params(shown, loaded))
         logged.datasets(
-            {name: part.X for name, part in loaded.data.parts.items()},
+            parts.engine.samples(loaded.data),
             parts.dataset.name,
             parts.dataset.source(),
             loaded.digest,
@@ -103,13 +104,13 @@ def run(cfg: DictConfig) -> RunResult:
             models, data = models.with_params(tuned.params), data.with_valid_in_train()
             splits = REFIT_SPLITS
             logged.params({"data.refit_on": "train+valid"})
-        model, seconds = final_fit(parts.task, models, data, run_name)
-        metrics = evaluate_and_log(parts.task, model, data, splits, logged)
+        model, seconds = final_fit(parts.engine, parts.task, models, data, run_name)
+        metrics = evaluate_and_log(parts.engine, parts.task, model, data, splits, logged)
         metrics.update({**(tuned.metrics if tuned else {}), "fit_seconds": seconds})
         logged.metrics(metrics)
         note = run_record.run_note(parts, loaded, metrics, tuned is not None)
         logged.note(note)
-        model_uri = log_model(parts.task, model, data, logged)
+        model_uri = log_model(parts.engine, parts.task, model, data, logged)
         if setting(cfg.registry, "registry", "register", bool):
             version = registry.register(
                 model_uri,
@@ -133,8 +134,16 @@ def build_parts(cfg: DictConfig) -> Parts:
     tuner: Tuner = build(cfg.tuner, "tuner")
     models = model_spec(cfg)
     models.build()  # an unknown or misconfigured estimator fails now, not after loading
+    # The engine is built before the dataset: engine=spark without PySpark or Java stops here.
+    engine = build(cfg.engine, "engine") if "engine" in cfg else PandasEngine()
     parts = Parts(
-        build(cfg.dataset, "dataset"), task, build(cfg.tracking, "tracking"), tuner, models, []
+        build(cfg.dataset, "dataset"),
+        task,
+        build(cfg.tracking, "tracking"),
+        tuner,
+        models,
+        [],
+        engine,
     )
     if tuner.enabled:
         parts.space = search_space.parse_space(cfg.get("search_space") or {}, models.has)
@@ -152,16 +161,9 @@ def model_spec(cfg: DictConfig) -> ModelSpec:
     )
 
 
-def load(dataset: Dataset, task: Task) -> Loaded:
-    """Read the data and let the task check and split it; the raw frame is not kept."""
-    started = time.perf_counter()
-    frame = dataset.load()
-    # The digest before the splits exist: a lower peak.
-    rows, digest = len(frame), provenance.frame_digest(frame)
-    data = task.prepare(frame, dataset.columns)
-    del frame
-    release_free_memory()
-    log.info("loaded %s: %d rows in %.1fs", dataset.name, rows, time.perf_counter() - started)
+def load(engine: Engine, dataset: Dataset, task: Task) -> Loaded:
+    """Let the engine read the data and the task check and split it; the raw table is not kept."""
+    data, rows, digest = engine.load(dataset, task)
     return Loaded(data, rows, digest)
 
 
@@ -175,7 +177,7 @@ def study(
     """An Optuna study on the validation metric; trials are child runs of `logged`."""
     from growthlab import study_report, tuning
 
-    tuner, objective = parts.tuner, Objective(parts.task, data, parts.models)
+    tuner, objective = parts.tuner, Objective(parts.task, data, parts.models, parts.engine)
     found = tuner.study(parts.direction, fingerprint)
     found.set_user_attr(tuning.PARENT_ATTR, logged.run_id)
     start = {p.key: parts.models.value(p.key) for p in parts.space}
@@ -199,35 +201,36 @@ def child_runs(parts: Parts, parent_id: str) -> Any:
     return lambda name, tags: parts.tracker.run(name, tags, parent_run_id=parent_id)
 
 
-def final_fit(task: Task, models: ModelSpec, data: Prepared, name: str) -> tuple[Any, float]:
+def final_fit(
+    engine: Engine, task: Task, models: ModelSpec, data: Prepared, name: str
+) -> tuple[Any, float]:
     """The model handed on, fitted on the training split; and how long that took."""
     started = time.perf_counter()
     with estimator_errors():
-        model = task.fit(models.build(), data)
+        model = engine.fit(task, models.build(), data)
     seconds = time.perf_counter() - started
     log.info("fitted %s in %.1fs", name, seconds)
     return model, seconds
 
 
 def evaluate_and_log(
-    task: Task, model: Any, data: Prepared, splits: Sequence[str], logged: Any
+    engine: Engine, task: Task, model: Any, data: Prepared, splits: Sequence[str], logged: Any
 ) -> dict[str, float]:
     """The task's metrics per split; its figures and tables go to the run."""
-    evaluation = task.evaluate(model, data, splits)
+    evaluation = engine.evaluate(task, model, data, splits)
     logged.figures(evaluation.figures)
     logged.tables(evaluation.tables)
     return dict(evaluation.metrics)
 
 
-def log_model(task: Task, model: Any, data: Prepared, logged: Any) -> str:
+def log_model(engine: Engine, task: Task, model: Any, data: Prepared, logged: Any) -> str:
     """The served model (pipeline, schema, output adapter) and the holdout it is judged on."""
     from growthlab import registry
 
-    uri = logged.model(
-        model, data.schema, task.output, task.input_example(data), task.predict_params
-    )
+    example = engine.input_example(task, data)
+    uri = logged.model(model, data.schema, task.output, example, task.predict_params)
     # The holdout travels with the model: a promotion re-scores the champion on these rows.
-    logged.frame(task.holdout(data), registry.HOLDOUT)
+    logged.frame(engine.holdout(task, data), registry.HOLDOUT)
     return uri
 
 
@@ -248,10 +251,3 @@ def wait(workers: list[subprocess.Popen[bytes]]) -> None:
     for worker in workers:
         if worker.wait() != 0:
             log.warning("a tuning worker exited with code %s", worker.returncode)
-
-
-def release_free_memory() -> None:
-    """Hand memory freed by loading back to the OS (glibc keeps it for reuse otherwise: about
-    the size of the simulated table again, held through training)."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
-        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,25 @@ log = logging.getLogger(__name__)
 
 NUMERIC = {"double", "float", "long", "integer"}
 N_BINS = 10
+
+
+@dataclass
+class ScoringJob:
+    """What `make score` decided before an engine scores: model, task, files, reference."""
+
+    model_uri: str
+    model: Any  # the loaded pyfunc (for the output's columns, from holdout rows)
+    input_schema: dict[str, str]
+    source: Path
+    target: Path
+    cutoff: str | None
+    task: Any
+    schema: dict[str, Any]
+    reference: np.ndarray | None
+    example: pd.DataFrame | None  # holdout rows: the output columns are read from their scores
+    model_version: str
+    psi_threshold: float
+    read_options: dict[str, Any]
 
 
 def conform(chunk: pd.DataFrame, schema: Mapping[str, str], first_row: int = 0) -> pd.DataFrame:

@@ -24,13 +24,13 @@ def work(cfg: DictConfig) -> None:
     parts = build_parts(OmegaConf.merge(cfg, {"tuner": {"role": "worker"}}))
     if not parts.tuner.enabled:
         raise UserError("a tuning worker needs a tuner: add tuner=tpe (make tune-worker does)")
-    loaded = load(parts.dataset, parts.task)
+    loaded = load(parts.engine, parts.dataset, parts.task)
     from growthlab import tuning  # optuna, only once the data is good
 
     parts.tracker.connect()
     study = parts.tuner.study(parts.direction, fingerprint(cfg, loaded.digest))
     parent = study.user_attrs.get(tuning.PARENT_ATTR, "")
-    objective = Objective(parts.task, loaded.data, parts.models)
+    objective = Objective(parts.task, loaded.data, parts.models, parts.engine)
     parts.tuner.optimize(study, parts.space, objective, parts.metric, child_runs(parts, parent))
 
 

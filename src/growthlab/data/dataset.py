@@ -140,3 +140,8 @@ class Dataset(ABC):
     @abstractmethod
     def read(self) -> pd.DataFrame:
         """Read or generate the table."""
+
+    def read_spark(self, spark: Any) -> Any:
+        """The table as a Spark DataFrame (engine=spark). Generated and in-memory tables are
+        made here and handed to Spark; files and catalog tables read lazily (FileDataset)."""
+        return spark.createDataFrame(self.read())

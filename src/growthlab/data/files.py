@@ -26,10 +26,13 @@ class FileDataset(Dataset):
         format: str | None = None,
         read_options: Mapping[str, Any] | None = None,
         allow_undeclared_identifiers: bool = False,
+        table: str | None = None,
     ) -> None:
         super().__init__(name, columns, allow_undeclared_identifiers)
         self.path = Path(path).expanduser()
-        self.format = format or self.path.suffix.lstrip(".").lower()
+        self.table = table
+        # A folder of Parquet parts (a lake) has no extension: Parquet unless told.
+        self.format = format or self.path.suffix.lstrip(".").lower() or "parquet"
         self.read_options = dict(read_options or {})
         if self.format not in READERS:
             raise UserError(
@@ -37,10 +40,22 @@ class FileDataset(Dataset):
             )
 
     def source(self) -> str:
-        return str(self.path.resolve())
+        return f"table:{self.table}" if self.table else str(self.path.resolve())
+
+    def read_spark(self, spark: Any) -> Any:
+        """The file, folder or glob (or dataset.table) read lazily by Spark."""
+        from growthlab.spark.frames import read
+
+        return read(spark, str(self.path), self.format, self.read_options, self.table)
 
     def read(self) -> pd.DataFrame:
-        if not self.path.is_file():
+        if self.table:
+            raise UserError(
+                f"dataset.table={self.table!r} needs engine=spark; or give dataset.path"
+            )
+        # A folder of Parquet parts (a lake table) reads whole with pandas too.
+        folder = self.format == "parquet" and self.path.is_dir()
+        if not (self.path.is_file() or folder):
             raise UserError(f"data file {str(self.path)!r} does not exist; fix dataset.path")
         try:
             frame = READERS[self.format](self.path, **self.read_options)

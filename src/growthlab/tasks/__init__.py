@@ -58,6 +58,26 @@ class Prepared:
 
 
 @dataclass
+class SparkPrepared:
+    """The splits as Spark DataFrames (engine=spark): raw feature columns plus the label (and
+    the oracle, for simulated data) per split, lazily evaluated; only counts are known."""
+
+    parts: dict[str, Any]  # split -> pyspark DataFrame
+    features: list[str]
+    label: str
+    oracle: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
+
+    def with_valid_in_train(self) -> SparkPrepared:
+        """Train on train + valid (the refit after tuning); valid and test stay as they are."""
+        merged = self.parts["train"].unionByName(self.parts["valid"])
+        info = {**self.info, "refit_on": "train+valid"}
+        parts = {**self.parts, "train": merged}
+        return SparkPrepared(parts, self.features, self.label, self.oracle, info, self.schema)
+
+
+@dataclass
 class Evaluation:
     """Numbers, pictures and tables, named as they will appear in MLflow."""
 
@@ -68,4 +88,13 @@ class Evaluation:
 
 from growthlab.tasks.base import Task  # noqa: E402 - the contract, beside the data it moves
 
-__all__ = ["LABEL", "Evaluation", "Part", "Prepared", "Task", "part_from_frame", "part_to_frame"]
+__all__ = [
+    "LABEL",
+    "Evaluation",
+    "Part",
+    "Prepared",
+    "SparkPrepared",
+    "Task",
+    "part_from_frame",
+    "part_to_frame",
+]

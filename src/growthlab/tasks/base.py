@@ -28,7 +28,14 @@ import pandas as pd
 from growthlab import outputs
 from growthlab.data.dataset import Columns
 from growthlab.errors import UserError
-from growthlab.tasks import Evaluation, Part, Prepared, part_from_frame, part_to_frame
+from growthlab.tasks import (
+    Evaluation,
+    Part,
+    Prepared,
+    SparkPrepared,
+    part_from_frame,
+    part_to_frame,
+)
 
 Report = Callable[[int, float], None]  # (step, validation value, higher is better)
 Metric = Callable[[np.ndarray, np.ndarray], float]
@@ -134,6 +141,16 @@ class Task(ABC):
         self, log: pd.DataFrame, cutoff: str, schema: Mapping[str, Any]
     ) -> pd.DataFrame:
         """The model's input built from an event log at a cutoff (tasks with scores_logs)."""
+        raise UserError(f"a {self.name} model scores rows as they are: leave CUTOFF unset")
+
+    # --- engine=spark (engines/spark.py) ------------------------------------------------------
+
+    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+        """prepare() on a Spark DataFrame: lazily, nothing collected but documented counts."""
+        raise UserError(f"task {self.name} has no Spark implementation yet; use engine=pandas")
+
+    def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
+        """table_from_log() on a Spark DataFrame (tasks with scores_logs)."""
         raise UserError(f"a {self.name} model scores rows as they are: leave CUTOFF unset")
 
     # --- shared checks -------------------------------------------------------------------------

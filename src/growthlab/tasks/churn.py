@@ -29,7 +29,8 @@ from growthlab.data.snapshots import (
 from growthlab.errors import UserError
 from growthlab.metrics.retention import best_contact, value_curve
 from growthlab.plots.retention import value_curve_figure
-from growthlab.tasks import Evaluation, Part, Prepared
+from growthlab.tasks import LABEL as TASK_LABEL
+from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared
 from growthlab.tasks.lead_scoring import LeadScoring, positive_scores
 
 
@@ -86,6 +87,71 @@ class Churn(LeadScoring):
         )
         data.schema["log"] = log_roles(columns)
         return data
+
+    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+        """prepare() on Spark: snapshots by Spark SQL, split by cutoff; the snapshot table is
+        cached on the executors (memory, then disk): every split and fit reads it again."""
+        if not columns.amount:
+            return super().prepare_spark(frame, columns)
+        from pyspark import StorageLevel
+
+        from growthlab.spark import snapshots as spark_snapshots
+        from growthlab.spark import splits
+
+        if not (columns.id and columns.time):
+            raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
+        roles = log_roles(columns)
+        facts = spark_snapshots.log_facts(frame, columns.id, columns.time, columns.amount)
+        times = spark_snapshots.time_range(facts, columns.time)
+        cutoffs = split_cutoffs(
+            times, self.horizon_days, self.every_days, self.n_cutoffs, self.windows
+        )
+        table = self.spark_snapshots(frame, roles, cutoffs, facts=facts)
+        table = table.withColumnRenamed(LABEL, TASK_LABEL).persist(StorageLevel.MEMORY_AND_DISK)
+        cut = table[CUTOFF]
+        valid, test = cutoffs[-2].to_pydatetime(), cutoffs[-1].to_pydatetime()
+        parts = {"train": cut < valid, "valid": cut == valid, "test": cut == test}
+        info = {
+            "split": "out_of_time_cutoffs",
+            "cutoffs": ",".join(f"{c:%Y-%m-%d}" for c in cutoffs),
+            "horizon_days": self.horizon_days,
+        }
+        split_roles = Columns(id=columns.id, target=LABEL, time=CUTOFF)
+        data = splits.assemble({k: table.where(v) for k, v in parts.items()}, split_roles, info)
+        data.schema["log"] = roles
+        return data
+
+    def spark_snapshots(
+        self, log: Any, roles: Mapping[str, str | None], cutoffs: list[Any], **options: Any
+    ) -> Any:
+        """snapshots() on a Spark DataFrame (growthlab.spark.snapshots)."""
+        from growthlab.spark.snapshots import build_snapshots as spark_build
+
+        return spark_build(
+            log,
+            cutoffs,
+            id_col=roles["id"],
+            time_col=roles["time"],
+            amount_col=roles["amount"],
+            channel_col=roles["channel"],
+            horizon_days=self.horizon_days,
+            active_window_days=self.active_window_days,
+            windows=self.windows,
+            **options,
+        )
+
+    def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
+        """table_from_log() on Spark: the snapshot of active customers at the cutoff."""
+        roles = schema.get("log")
+        if roles is None:
+            log_to_score(pd.DataFrame(), roles, "churn model")  # says: score a table
+        missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log.columns]
+        if missing:
+            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
+        from growthlab.spark.frames import with_times
+
+        log = with_times(log, roles["time"])
+        return self.spark_snapshots(log, roles, [pd.Timestamp(cutoff)], labels=False)
 
     def snapshots(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from growthlab.models import diagnostics
 from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
-from growthlab.tasks import Evaluation, Part, Prepared, Task
+from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared, Task
 
 MIN_ROWS = 50
 
@@ -79,6 +80,18 @@ class LeadScoring(Task):
         else:
             positions = stratified_split(y, self.valid_size, self.test_size, self.seed)
         return self.assemble(frame, columns, y, positions)
+
+    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+        """prepare() on Spark: label checks and splits are aggregations; nothing is collected."""
+        from growthlab.spark import splits
+
+        if not columns.target:
+            raise UserError(f"{self.name} needs a label: set dataset.columns.target")
+        columns.check(frame, "the data")
+        labelled = splits.binary_label(frame, columns.target, columns.positive_label)
+        parts = splits.split(labelled, columns.time, self.valid_size, self.test_size, self.seed)
+        info = {"split": "out_of_time" if columns.time else "random"}
+        return splits.assemble(parts, columns, info)
 
     def assemble(
         self, frame: pd.DataFrame, columns: Columns, y: np.ndarray, positions: dict[str, np.ndarray]

@@ -1,0 +1,208 @@
+"""Churn on a growing transaction log: the pandas engine against the Spark engine.
+
+For each size in --rows, the project's simulator writes a transaction log as Parquet parts of
+about --chunk-rows rows (a lake folder; customers of each part get their own ids), then
+`python -m growthlab experiments=churn_xgboost dataset=file` runs on it once per engine, as a
+user runs it. Measured per run: wall seconds, the runner's own load (read + snapshots) and fit
+seconds, and the peak summed RSS of the whole process tree (the Python driver, Spark's JVM
+with its executors, Python workers) sampled every 0.2 s from /proc, beside the peak of the
+driver alone. Then batch scoring of --score-rows customer rows: pandas in chunks against
+mlflow.pyfunc.spark_udf, in rows per second (process start-up included). Linux only.
+
+    python benchmarks/spark_scale.py --rows 1000000 3000000 [--engines pandas spark]
+        [--score-rows 2000000] [--workdir /tmp/spark_scale] [--master local[2]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from growthlab.data.simulator import MarketingSimulator
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "churn-bench"
+LOG_COLUMNS = [
+    "dataset.columns.id=customer_id",
+    "dataset.columns.time=timestamp",
+    "dataset.columns.amount=amount",
+    "dataset.columns.channel=channel",
+    "dataset.columns.drop=[transaction_id,product_category]",
+]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def write_log(folder: Path, rows: int, chunk_rows: int, seed: int) -> int:
+    """Parquet parts of the simulator's purchases until `rows` rows; returns rows written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    probe = MarketingSimulator(seed).transactions(2_000, days=1095)
+    per_customer = len(probe) / 2_000
+    written, part = 0, 0
+    while written < rows:
+        customers = max(100, int(min(chunk_rows, rows - written) / per_customer))
+        log = MarketingSimulator(seed + part).transactions(customers, days=1095)
+        log["customer_id"] += part * 100_000_000  # each part's customers are new ones
+        log.to_parquet(folder / f"part-{part:04d}.parquet", index=False)
+        written, part = written + len(log), part + 1
+    return written
+
+
+def tree_rss(root: int) -> tuple[int, int]:
+    """(summed RSS of `root` and all its descendants, RSS of `root`), in bytes."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/statm") as statm:
+                rss[int(entry)] = int(statm.read().split()[1]) * PAGE
+            parents[int(entry)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == pid and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(rss.get(p, 0) for p in tree), rss.get(root, 0)
+
+
+def measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """Run a command; wall seconds, peak tree and driver RSS (MB); its stderr is kept."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    peak = {"tree": 0, "driver": 0}
+
+    def sample() -> None:
+        while process.poll() is None:
+            tree, driver = tree_rss(process.pid)
+            peak["tree"], peak["driver"] = max(peak["tree"], tree), max(peak["driver"], driver)
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(args)}\n{err[-3000:]}")
+    return {
+        "wall_s": wall,
+        "peak_tree_mb": peak["tree"] / 2**20,
+        "peak_driver_mb": peak["driver"] / 2**20,
+        "stdout": out,
+        "stderr": err,
+    }
+
+
+def train(engine: str, lake: Path, store: Path, master: str) -> dict[str, float]:
+    args = [
+        sys.executable, "-m", "growthlab", "experiments=churn_xgboost", "dataset=file",
+        f"dataset.path={lake}", *LOG_COLUMNS, f"engine={engine}", f"store={store}",
+        f"registry.model_name={MODEL}-{engine}", "model.n_jobs=2",
+    ]  # fmt: skip
+    if engine == "spark":
+        args.append(f"engine.master='{master}'")
+    result = measured(args)
+    with sqlite3.connect(store / "mlflow.db") as db:
+        metrics = dict(
+            db.execute(
+                "select key, value from metrics where run_uuid = (select run_uuid from runs "
+                "order by start_time desc limit 1)"
+            ).fetchall()
+        )
+    loaded = [line for line in result["stderr"].splitlines() if " loaded " in line]
+    load_s = float(loaded[-1].rsplit(" in ", 1)[1].rstrip("s")) if loaded else float("nan")
+    return {
+        **{k: v for k, v in result.items() if not isinstance(v, str)},
+        "load_snapshots_s": load_s,
+        "fit_s": metrics.get("fit_seconds", float("nan")),
+        "test_roc_auc": metrics.get("test_roc_auc", float("nan")),
+    }
+
+
+def scoring_table(store: Path, rows: int, path: Path) -> None:
+    """`rows` customer rows for scoring: the model's holdout repeated with jitter."""
+    holdout = next(store.rglob("holdout/test.parquet"))
+    base = pd.read_parquet(holdout).drop(columns=["__label__"])
+    repeat = int(np.ceil(rows / len(base)))
+    table = pd.concat([base] * repeat, ignore_index=True).head(rows)
+    rng = np.random.default_rng(0)
+    numeric = table.select_dtypes("number").columns
+    table[numeric] = table[numeric] * rng.uniform(0.95, 1.05, (len(table), len(numeric)))
+    table.insert(0, "customer_id", np.arange(len(table)))
+    table.to_parquet(path, index=False)
+
+
+def score(engine: str, store: Path, source: Path, target: Path, master: str) -> dict[str, float]:
+    args = [
+        sys.executable, "-m", "growthlab", "command=score", f"store={store}",
+        f"registry.model_name={MODEL}-pandas", "registry.alias=challenger",
+        f"registry.scoring.input={source}", f"registry.scoring.output={target}",
+        f"engine={engine}",
+    ]  # fmt: skip
+    if engine == "spark":
+        args.append(f"engine.master='{master}'")
+    return {k: v for k, v in measured(args).items() if not isinstance(v, str)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    parser.add_argument("--engines", nargs="+", default=["pandas", "spark"])
+    parser.add_argument("--chunk-rows", type=int, default=500_000)
+    parser.add_argument("--score-rows", type=int, default=1_000_000)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/spark_scale"))
+    parser.add_argument("--seed", type=int, default=0)
+    options = parser.parse_args()
+    results = []
+    for rows in options.rows:
+        folder = options.workdir / f"rows_{rows}"
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        written = write_log(folder / "lake", rows, options.chunk_rows, options.seed)
+        print(f"log: {written} rows in {time.perf_counter() - started:.0f}s", flush=True)
+        for engine in options.engines:
+            store = folder / f"mlruns_{engine}"
+            figures = train(engine, folder / "lake", store, options.master)
+            results.append({"rows": written, "step": "train", "engine": engine, **figures})
+            print(json.dumps(results[-1]), flush=True)
+    if options.score_rows and "pandas" in options.engines:
+        store = folder / "mlruns_pandas"
+        source = options.workdir / "score_input.parquet"
+        scoring_table(store, options.score_rows, source)
+        for engine in options.engines:
+            target = (
+                options.workdir / f"scores_{engine}" / ("" if engine == "spark" else "s.parquet")
+            )
+            figures = score(engine, store, source, target, options.master)
+            rate = options.score_rows / figures["wall_s"]
+            results.append(
+                {"rows": options.score_rows, "step": "score", "engine": engine,
+                 "rows_per_s": rate, **figures}
+            )  # fmt: skip
+            print(json.dumps(results[-1]), flush=True)
+    print(pd.DataFrame(results).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
