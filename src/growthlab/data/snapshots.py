@@ -67,7 +67,7 @@ def snapshot_cutoffs(
         whole_number(value, name)
     if history_days < 0:
         raise UserError(f"history_days must be 0 or more, got {history_days!r}")
-    times = _check_times(times, "snapshot_cutoffs")
+    times = check_times(times, "snapshot_cutoffs")
     first, last = times.min(), times.max()
     latest = last.normalize() + pd.Timedelta(days=1) - pd.Timedelta(days=horizon_days)
     span = f"the log spans {first:%Y-%m-%d} to {last:%Y-%m-%d}"
@@ -139,9 +139,9 @@ def build_snapshots(
         )
     whole_number(horizon_days, "horizon_days")
     whole_number(active_window_days, "active_window_days")
-    windows = _check_windows(windows)
-    times = _check_times(log[time_col], "the transaction log")
-    cuts = _check_cutoffs(cutoffs, times, horizon_days if labels else 0)
+    windows = check_windows(windows)
+    times = check_times(log[time_col], "the transaction log")
+    cuts = check_cutoffs(cutoffs, times, horizon_days if labels else 0)
 
     codes, ids = pd.factorize(log[id_col], sort=True)
     if (codes < 0).any():
@@ -156,7 +156,7 @@ def build_snapshots(
     else:
         channel_codes, channel_names = np.zeros(len(log), dtype=np.intp), []
 
-    feature_names = _feature_names(windows) + channel_names
+    feature_names = window_feature_names(windows) + channel_names
     clashes = [c for c in (id_col, CUTOFF, LABEL) if c in feature_names]
     if clashes or len(set(feature_names)) != len(feature_names):
         raise UserError(
@@ -259,7 +259,7 @@ def _one_cutoff(
     return rows, features, (~returned).astype(np.int64)
 
 
-def _feature_names(windows: list[int]) -> list[str]:
+def window_feature_names(windows: list[int]) -> list[str]:
     per_window = [n for w in windows for n in (f"frequency_{w}d", f"monetary_{w}d")]
     return [
         "recency_days",
@@ -273,7 +273,7 @@ def _feature_names(windows: list[int]) -> list[str]:
     ]
 
 
-def _check_windows(windows: Sequence[int]) -> list[int]:
+def check_windows(windows: Sequence[int]) -> list[int]:
     values = list(windows)
     for w in values:
         whole_number(w, "each of windows")
@@ -282,7 +282,7 @@ def _check_windows(windows: Sequence[int]) -> list[int]:
     return [int(w) for w in values]
 
 
-def _check_times(times: pd.Series, where: str) -> pd.Series:
+def check_times(times: pd.Series, where: str) -> pd.Series:
     if not pd.api.types.is_datetime64_any_dtype(times):
         raise UserError(
             f"time column {times.name!r} in {where} is {times.dtype}, not dates; "
@@ -313,7 +313,7 @@ def _check_amounts(amounts: pd.Series) -> np.ndarray:
     return values
 
 
-def _check_cutoffs(
+def check_cutoffs(
     cutoffs: Sequence[pd.Timestamp | str], times: pd.Series, horizon_days: int
 ) -> pd.DatetimeIndex:
     """Cutoffs as a sorted index in the log's time zone, each with a fully observed horizon."""

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from growthlab.data.snapshots import CUTOFF, _check_cutoffs, _check_times, build_snapshots
+from growthlab.data.snapshots import CUTOFF, build_snapshots, check_cutoffs, check_times
 from growthlab.errors import UserError, whole_number
 
 SPEND = "future_spend"
@@ -45,9 +45,9 @@ def build_value_snapshots(
             f"column {(missing or [id_col])[0]!r} is missing from the transaction log or clashes "
             f"with a value column; fix id_col, time_col or amount_col"
         )
-    times = _check_times(log[time_col], "the transaction log")
+    times = check_times(log[time_col], "the transaction log")
     _check_no_refunds(log[amount_col])
-    cuts = _check_cutoffs(cutoffs, times, 0)
+    cuts = check_cutoffs(cutoffs, times, 0)
     if labels:
         _check_horizon(cuts, times, horizon_days)
     # Every customer who ever bought before a cutoff is scored: an active window spanning the log.

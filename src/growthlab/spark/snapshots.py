@@ -22,10 +22,10 @@ from growthlab.data.snapshots import (
     CUTOFF,
     LABEL,
     TREND_DAYS,
-    _check_cutoffs,
-    _check_times,
-    _check_windows,
-    _feature_names,
+    check_cutoffs,
+    check_times,
+    check_windows,
+    window_feature_names,
 )
 from growthlab.errors import UserError, whole_number
 
@@ -106,13 +106,13 @@ def build_snapshots(
         )
     whole_number(horizon_days, "horizon_days")
     whole_number(active_window_days, "active_window_days")
-    windows = _check_windows(windows)
+    windows = check_windows(windows)
     facts = facts or log_facts(log, id_col, time_col, amount_col)
-    times = _check_times(time_range(facts, time_col), "the transaction log")
-    cuts = _check_cutoffs(cutoffs, times, horizon_days if labels else 0)
+    times = check_times(time_range(facts, time_col), "the transaction log")
+    cuts = check_cutoffs(cutoffs, times, horizon_days if labels else 0)
     channels = distinct_channels(log, channel_col) if channel_col else []
     channel_names = [f"share_{c}" for c in channels]
-    feature_names = _feature_names(windows) + channel_names
+    feature_names = window_feature_names(windows) + channel_names
     clashes = [c for c in (id_col, CUTOFF, LABEL) if c in feature_names]
     if clashes or len(set(feature_names)) != len(feature_names):
         raise UserError(
