@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from growthlab import packages, secrets
 from growthlab.errors import UserError
+from growthlab.models import runtime_imports
 from growthlab.processes import alive
 from growthlab.store_lock import store_lock
 
@@ -59,8 +60,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 # What a logged model needs to load (growthlab/packages.py), pinned to what trained it.
-MODEL_DISTRIBUTIONS = packages.model_requirements()
-PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
+# Provenance records every library a model could need, on-demand ones (PyTorch) included.
+PROVENANCE_DISTRIBUTIONS = (
+    "growthlab", "hydra-core", "optuna", *packages.model_requirements(packages.PACKAGES)
+)  # fmt: skip
 MAX_PARAM_LENGTH = 6000
 SCHEMA_ROWS = 1000  # a dataset input's schema is read from these first rows: no copy, no scan
 CONTEXTS = {"train": "training", "valid": "validation", "test": "test"}
@@ -230,7 +233,7 @@ class RunLog:
                 python_model=predictor,
                 signature=signature,
                 input_example=example.head(5),
-                pip_requirements=pinned_requirements(),
+                pip_requirements=pinned_requirements(runtime_imports(estimator)),
                 metadata={INPUT_TYPES: kinds},
             )
         return info.model_uri
@@ -430,8 +433,11 @@ def is_remote(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "databricks"))
 
 
-def pinned_requirements() -> list[str]:
-    return [f"{name}=={version}" for name, version in versions(MODEL_DISTRIBUTIONS).items()]
+def pinned_requirements(imports: Iterable[str] = ()) -> list[str]:
+    """name==version of every installed distribution a model needs (`imports`: its on-demand
+    packages, see packages.PACKAGES)."""
+    names = packages.model_requirements(imports)
+    return [f"{name}=={version}" for name, version in versions(names).items()]
 
 
 def versions(names: tuple[str, ...] = PROVENANCE_DISTRIBUTIONS) -> dict[str, str]:
