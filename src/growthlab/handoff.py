@@ -255,7 +255,16 @@ def _plain(node: Any) -> dict[str, Any]:
 
 
 def _scores(model: Any, column: str, X: Any) -> np.ndarray:
-    """One column of the model's output on X: what the gate judges, or the scores deciles cut."""
+    """One column of the model's output on X: what the gate judges, or the scores deciles cut.
+
+    Only the columns the model declares are passed: a holdout may carry more (the sentiment
+    gate's stored lexicon verdicts), which MLflow would drop with a warning on every promote.
+    """
+    from growthlab import registry
+
+    declared = registry.input_schema(model)
+    if declared and hasattr(X, "columns"):
+        X = X[[c for c in X.columns if c in declared]]
     return model.predict(X)[column].to_numpy()
 
 

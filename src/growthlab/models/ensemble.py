@@ -44,12 +44,16 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         weights: Sequence[float] | str | None = None,
         cv: int = 5,
         seed: int = 0,
+        class_weight: Mapping[int, float] | str | None = None,
     ) -> None:
         self.members = members
         self.method = method
         self.weights = weights
         self.cv = cv
         self.seed = seed
+        # Stacking's meta-model only, e.g. {1: 1.5} (class positions as fitted): weighted F1
+        # rewards predicting a small class (neutral) more often than its bare probability would.
+        self.class_weight = class_weight
 
     # --- parameters: sklearn's nested params, for a dict (Hydra) or a list of pairs ----------
 
@@ -183,7 +187,12 @@ class Ensemble(ClassifierMixin, BaseEstimator):
             self.platt_.intercept_[:] = _logit(np.array([target.mean()]))[0] - 1e-6 * blend.mean()
 
     def _fit_stacking(self, target: np.ndarray) -> None:
-        self.meta_ = LogisticRegression().fit(self._meta_input(self.oof_), target)
+        weight = self.class_weight
+        if isinstance(weight, Mapping):  # Hydra gives a DictConfig: sklearn wants a plain dict
+            weight = {int(k): float(v) for k, v in weight.items()}
+        self.meta_ = LogisticRegression(class_weight=weight).fit(
+            self._meta_input(self.oof_), target
+        )
         # A member's share: its signed coefficient (two classes) or its absolute ones (more).
         m = len(self.member_scores_)
         coef = self.meta_.coef_

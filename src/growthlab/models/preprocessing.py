@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from growthlab.errors import UserError
-from growthlab.models.text import TextBlock
+from growthlab.models.text import EMBEDDING_IMPORTS, TextBlock
 
 
 class FrameEncoder(TransformerMixin, BaseEstimator):
@@ -95,6 +95,10 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
             values = np.hstack(block.transform(X[c])) if block.blocks else np.zeros((len(X), 0))
             frame = frame.join(pd.DataFrame(values, columns=block.names(), index=X.index))
         return frame
+
+    def runtime_imports(self) -> tuple[str, ...]:
+        """The embedding stack when a text column is embedded (pinned in the logged model)."""
+        return EMBEDDING_IMPORTS if "embeddings" in (self.text_features or ()) else ()
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self, "categories_")

