@@ -287,9 +287,14 @@ def test_the_ui_shows_the_run_its_dataset_and_metrics(server: Server) -> None:
         client = MlflowClient(tracking_uri=server.url)
         experiment = client.get_experiment_by_name(MODEL)
         assert experiment is not None, "run test_a_team_trains_... first (same module)"
-        parent = client.search_runs(
-            [experiment.experiment_id], "tags.mlflow.parentRunId IS NULL", max_results=1
-        )[0]
+        # The tuned run, not the teammate's bare run the test before logged into it.
+        parent = next(
+            run
+            for run in client.search_runs(
+                [experiment.experiment_id], "tags.mlflow.parentRunId IS NULL", max_results=50
+            )
+            if "growthlab.task" in run.data.tags
+        )
     finally:
         os.environ.pop("MLFLOW_TRACKING_USERNAME")
         os.environ.pop("MLFLOW_TRACKING_PASSWORD")
