@@ -3,6 +3,9 @@
 The model comes from the registry (handoff.py loads it); this module only sees a predict
 function, the model's input schema and a reference score distribution (the model's own scores
 on its holdout), which fixes the decile cut points and the baseline for drift (PSI).
+
+Over 300 lines: reading chunks, conforming them to the signature and writing the output
+atomically are one guarantee (never a half-written file), reviewed as one unit.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Lead scoring: which leads will convert, ranked so sales calls the best ones first."""
+"""Lead scoring: which leads will convert, ranked so sales calls the best ones first.
+
+About 300 lines: the task fills in the whole Task contract, with its importance and plots.
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ The gate's units are the test customers, y = [outcome, arm, response model, rand
 a challenger must beat random targeting and the response model (P(convert) among the treated,
 the usual targeting mistake, fitted on the training split), both scored when the model was
 trained and kept in the holdout, then the champion.
+
+About 300 lines: the task fills in the whole Task contract, with its two baselines.
 """
 
 from __future__ import annotations
