@@ -125,51 +125,66 @@ class ETS(PanelForecaster):
         return super().fit(X, y)  # type: ignore[return-value]
 
     def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
-        return _per_series(wide, last, self._one, "ETS series")
+        return _per_series(wide, last, self._path, self.min_points, "ETS series")
 
-    def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
-        """Forecast one series `steps` ahead from its history (leading gaps dropped)."""
+    def _path(self, y: np.ndarray, steps: int) -> np.ndarray:
+        """Holt-Winters `steps` ahead of one series' history (gap-free, min_points long)."""
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-        y = pd.Series(history).ffill().dropna().to_numpy()
-        if len(y) == 0:
-            return np.full(steps, np.nan)
-        if len(y) < self.min_points:
-            return np.full(steps, y[-1])
         season = self._season()
         positive = bool((y > 0).all())
         seasonal = self.seasonal if season > 1 and len(y) >= self.min_seasons * season else None
         trend = self.trend if len(y) >= 2 * self.min_points else None
         seasonal = "add" if seasonal == "mul" and not positive else seasonal
         trend = "add" if trend == "mul" and not positive else trend
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # convergence chatter on short or flat series
-            try:
-                fitted = ExponentialSmoothing(
-                    y,
-                    trend=trend,
-                    seasonal=seasonal,
-                    seasonal_periods=season if seasonal else None,
-                    damped_trend=self.damped_trend and trend is not None,
-                    initialization_method="estimated",
-                ).fit(use_brute=False)  # the brute start grid costs ~20 % for nothing here
-                path = np.asarray(fitted.forecast(steps), dtype=float)
-            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-                return np.full(steps, y[-1])
-        return np.where(np.isfinite(path), path, y[-1])
+        fitted = ExponentialSmoothing(
+            y,
+            trend=trend,
+            seasonal=seasonal,
+            seasonal_periods=season if seasonal else None,
+            damped_trend=self.damped_trend and trend is not None,
+            initialization_method="estimated",
+        ).fit(use_brute=False)  # the brute start grid costs ~20 % for nothing here
+        return fitted.forecast(steps)
 
 
 def _per_series(
-    wide: Wide, last: np.ndarray, one: Callable[[np.ndarray, int], np.ndarray], label: str
+    wide: Wide,
+    last: np.ndarray,
+    path: Callable[[np.ndarray, int], np.ndarray],
+    min_points: int,
+    label: str,
 ) -> np.ndarray:
-    """A local model's forecast: `one(history, steps)` for each series asked for."""
+    """A local model's forecast: `path(history, steps)` for each series asked for, guarded."""
     series, cols, steps = _future_cells(wide, last)
     out = np.full(wide.values.shape, np.nan)
     for i in progress(np.unique(series), label, unit="series"):
         cells = series == i
-        path = one(wide.values[i, : last[i] + 1], int(steps[cells].max()))
-        out[i, cols[cells]] = path[steps[cells] - 1]
+        found = _guarded(wide.values[i, : last[i] + 1], int(steps[cells].max()), path, min_points)
+        out[i, cols[cells]] = found[steps[cells] - 1]
     return out
+
+
+def _guarded(
+    history: np.ndarray,
+    steps: int,
+    path: Callable[[np.ndarray, int], np.ndarray],
+    min_points: int,
+) -> np.ndarray:
+    """One series' path with the guards every local model shares: leading gaps dropped, and
+    the naive forecast for fewer than `min_points` points, a failed fit or a non-finite value."""
+    y = pd.Series(history).ffill().dropna().to_numpy()
+    if len(y) == 0:
+        return np.full(steps, np.nan)
+    if len(y) < min_points:
+        return np.full(steps, y[-1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter on short or flat series
+        try:
+            found = np.asarray(path(y, steps), dtype=float)
+        except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
+            return np.full(steps, y[-1])
+    return np.where(np.isfinite(found), found, y[-1])
 
 
 class Theta(PanelForecaster):
@@ -191,33 +206,23 @@ class Theta(PanelForecaster):
         self.frequency = frequency
 
     def _forecast(self, wide: Wide, last: np.ndarray) -> np.ndarray:
-        return _per_series(wide, last, self._one, "Theta series")
+        return _per_series(wide, last, self._path, self.min_points, "Theta series")
 
-    def _one(self, history: np.ndarray, steps: int) -> np.ndarray:
+    def _path(self, y: np.ndarray, steps: int) -> np.ndarray:
+        """Theta `steps` ahead of one series' history (gap-free, min_points long)."""
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        y = pd.Series(history).ffill().dropna().to_numpy()
-        if len(y) == 0:
-            return np.full(steps, np.nan)
-        if len(y) < self.min_points:
-            return np.full(steps, y[-1])
         season = self._season()
         seasonal = season > 1 and len(y) >= self.min_seasons * season
         method = "multiplicative" if (y > 0).all() else "additive"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                fitted = ThetaModel(
-                    y,
-                    period=season if seasonal else 1,
-                    deseasonalize=seasonal,
-                    method=method,
-                    use_test=False,  # the season is declared: no significance test drops it
-                ).fit()
-                path = np.asarray(fitted.forecast(steps), dtype=float)
-            except (ValueError, np.linalg.LinAlgError, ZeroDivisionError):
-                return np.full(steps, y[-1])
-        return np.where(np.isfinite(path), path, y[-1])
+        fitted = ThetaModel(
+            y,
+            period=season if seasonal else 1,
+            deseasonalize=seasonal,
+            method=method,
+            use_test=False,  # the season is declared: no significance test drops it
+        ).fit()
+        return fitted.forecast(steps)
 
 
 class GlobalBoosted(PanelForecaster):

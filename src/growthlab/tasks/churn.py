@@ -127,18 +127,7 @@ class Churn(LeadScoring):
         """snapshots() on a Spark DataFrame (growthlab.spark.snapshots)."""
         from growthlab.spark.snapshots import build_snapshots as spark_build
 
-        return spark_build(
-            log,
-            cutoffs,
-            id_col=roles["id"],
-            time_col=roles["time"],
-            amount_col=roles["amount"],
-            channel_col=roles["channel"],
-            horizon_days=self.horizon_days,
-            active_window_days=self.active_window_days,
-            windows=self.windows,
-            **options,
-        )
+        return spark_build(log, cutoffs, **self.snapshot_options(roles), **options)
 
     def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
         """table_from_log() on Spark: the snapshot of active customers at the cutoff."""
@@ -161,18 +150,19 @@ class Churn(LeadScoring):
         labels: bool = True,
     ) -> pd.DataFrame:
         """Point-in-time rows per (customer, cutoff): features before it, label after it."""
-        return build_snapshots(
-            log,
-            cutoffs,
-            id_col=roles["id"],
-            time_col=roles["time"],
-            amount_col=roles["amount"],
-            channel_col=roles["channel"],
-            horizon_days=self.horizon_days,
-            active_window_days=self.active_window_days,
-            windows=self.windows,
-            labels=labels,
-        )
+        return build_snapshots(log, cutoffs, **self.snapshot_options(roles), labels=labels)
+
+    def snapshot_options(self, roles: Mapping[str, str | None]) -> dict[str, Any]:
+        """The snapshot builders' keywords: the pandas and the Spark one take the same."""
+        return {
+            "id_col": roles["id"],
+            "time_col": roles["time"],
+            "amount_col": roles["amount"],
+            "channel_col": roles["channel"],
+            "horizon_days": self.horizon_days,
+            "active_window_days": self.active_window_days,
+            "windows": self.windows,
+        }
 
     def table_from_log(
         self, log: pd.DataFrame, cutoff: str, schema: Mapping[str, Any]
