@@ -6,9 +6,11 @@ plain objects (a task, a dataset, a tracker, a tuner, a model spec), never `cfg`
 
 from __future__ import annotations
 
+import importlib
 import logging
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from growthlab.models.spec import GROUPS, ModelSpec, estimator_errors
 from growthlab.objective import Objective
 from growthlab.tasks import Prepared, Task
 
-if TYPE_CHECKING:  # mlflow (behind tracking) is imported only once the data is good
+if TYPE_CHECKING:  # annotations only: build() imports the tracker and tuner by their _target_
     from growthlab.tracking import Tracker
     from growthlab.tuning import Tuner
 
@@ -81,8 +83,10 @@ class RunResult:
 def run(cfg: DictConfig) -> RunResult:
     """Tune (when a tuner is chosen), train and evaluate one model as configured; log it all."""
     parts = build_parts(cfg)
+    # What logging the model costs up front (~1 s), on the core the single-threaded load leaves.
+    threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     loaded = load(parts.engine, parts.dataset, parts.task)
-    from growthlab import registry  # mlflow costs ~3 s to import: once data is good
+    from growthlab import registry
 
     run_name = cfg.run_name or str(cfg.model._target_).rsplit(".", 1)[-1]
     shown = OmegaConf.create(secrets.mask_tree(OmegaConf.to_container(cfg, resolve=True)))
@@ -159,6 +163,14 @@ def model_spec(cfg: DictConfig) -> ModelSpec:
     return ModelSpec(
         OmegaConf.create({k: OmegaConf.to_container(cfg[k], resolve=True) for k in GROUPS})
     )
+
+
+def warm_up() -> None:
+    """Best effort: a failure only loses the head start; the real imports report it later."""
+    try:
+        importlib.import_module("growthlab.tracking").warm_up()
+    except Exception as exc:  # noqa: BLE001  (an import may fail in any way; it is retried)
+        log.debug("warm-up failed: %s", exc)
 
 
 def load(engine: Engine, dataset: Dataset, task: Task) -> Loaded:

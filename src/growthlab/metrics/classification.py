@@ -88,13 +88,16 @@ def _order(y_score: np.ndarray) -> np.ndarray:
 
 def top_mask(y_score: ArrayLike, fraction: float) -> np.ndarray:
     """Mask of the top ceil(fraction * n) rows by score; stable sort, so ties keep row order."""
-    _check_fraction(fraction)
     scores = np.asarray(y_score, dtype=np.float64).ravel()
-    n = scores.size
-    k = min(n, max(1, math.ceil(fraction * n - _CEIL_SLACK)))
-    mask = np.zeros(n, dtype=bool)
-    mask[_order(scores)[:k]] = True
+    mask = np.zeros(scores.size, dtype=bool)
+    mask[_order(scores)[: _top_count(scores.size, fraction)]] = True
     return mask
+
+
+def _top_count(n: int, fraction: float) -> int:
+    """How many rows the top fraction holds: ceil(fraction * n), at least one."""
+    _check_fraction(fraction)
+    return min(n, max(1, math.ceil(fraction * n - _CEIL_SLACK)))
 
 
 def lift_at(
@@ -192,11 +195,17 @@ def binary_metrics(
         "log_loss": float(log_loss(labels, clipped, labels=[0, 1])),
         "brier": float(brier_score_loss(labels, scores)),
     }
+    # One sort serves every cut (as lift_at, capture_at and precision_at_k would each sort).
+    found = np.cumsum(labels[_order(scores)])
     for f in fractions:
-        out[_pct_name("lift", f)] = lift_at(labels, scores, f, where=where)
-        out[_pct_name("capture", f)] = capture_at(labels, scores, f, where=where)
+        k = _top_count(labels.size, f)
+        out[_pct_name("lift", f)] = float(found[k - 1] / k / labels.mean())
+        out[_pct_name("capture", f)] = float(found[k - 1] / labels.sum())
     if capacity is not None:
-        out["precision_at_capacity"] = precision_at_k(labels, scores, capacity, where=where)
+        if capacity < 1:
+            raise UserError(f"k (capacity) must be at least 1, got {capacity!r}")
+        k = min(capacity, labels.size)
+        out["precision_at_capacity"] = float(found[k - 1] / k)
     out["base_rate"] = float(labels.mean())
     return out
 

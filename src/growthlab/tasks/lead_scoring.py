@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.inspection import permutation_importance
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -19,6 +18,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.split import out_of_time_split, stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics.classification import binary_metrics, decile_table, rank_auc
+from growthlab.metrics.importance import permutation_importance
 from growthlab.models import diagnostics
 from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
@@ -239,17 +239,9 @@ class LeadScoring(Task):
         X, y = part.X.iloc[rows], part.y[rows]
         if y.min() == y.max():
             return pd.DataFrame({"feature": [], "importance": [], "std": []})
-        found = permutation_importance(
-            model, X, y, scoring="roc_auc", n_repeats=3, random_state=self.seed
+        return permutation_importance(
+            lambda frame: positive_scores(model, frame), X, y, rank_auc, seed=self.seed
         )
-        table = pd.DataFrame(
-            {
-                "feature": list(X.columns),
-                "importance": found.importances_mean,
-                "std": found.importances_std,
-            }
-        )
-        return table.sort_values("importance", ascending=False, ignore_index=True)
 
 
 def positive_scores(model: BaseEstimator, X: pd.DataFrame) -> np.ndarray:
