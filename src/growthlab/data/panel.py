@@ -246,6 +246,8 @@ def features(
     normalize: bool = True,
     driver_lags: Sequence[int] = (),
     level_by: str = "mean",
+    profile: int = 0,
+    season: int = 1,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Features of every series at periods `cols`, each (n, len(cols)), and the level used.
 
@@ -254,6 +256,8 @@ def features(
     With `normalize`, target features are divided by the series' recent level (mean absolute
     value over the longest window, also ending at t-1-gap), so one model fits all scales;
     `level_by` median takes the median instead, which a few promotion spikes do not move.
+    `profile` > 0 adds the series' seasonal index: the value one, two, ... `profile` seasons
+    before t against the mean of the season ending there, averaged over those seasons.
     """
     cols = np.asarray(cols, dtype=np.int64)
     end = gap + 1
@@ -263,6 +267,8 @@ def features(
     level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
     found = {f"lag_{k}": shifted(wide.values, cols, gap + k) / level for k in lags}
     found |= {f"mean_{w}": window_mean(wide.values, cols, end, w) / level for w in windows}
+    if profile:
+        found["profile"] = season_index(wide.values, cols, season, profile, end)
     for name, column in calendar(wide.times[cols], frequency).items():
         found[name] = np.broadcast_to(column, level.shape)
     for name, values in wide.known.items():
@@ -274,6 +280,27 @@ def features(
         for k in driver_lags:
             found[f"before{k}_{name}"] = shifted(values, cols, k)
     return found, level
+
+
+def season_index(
+    values: np.ndarray, cols: np.ndarray, season: int, seasons: int, end: int = 1
+) -> np.ndarray:
+    """Mean over k = 1..seasons of y[t - k * season] / mean(y over the season ending there):
+    the series' usual share of this period, steadier than last season's value alone (the
+    seasonal naive's), and free of its scale. Only seasons ending `end` or more periods back."""
+    ratios = []
+    for k in range(1, seasons + 1):
+        back = k * season
+        if back < end:  # a direct model's gap: that season's value is not known yet
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = shifted(values, cols, back) / window_mean(values, cols, back, season)
+        ratios.append(np.where(np.isfinite(ratio), ratio, np.nan))
+    if not ratios:
+        return np.full((values.shape[0], len(cols)), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no season known yet: NaN
+        return np.nanmean(np.stack(ratios), axis=0)
 
 
 def backtest_origins(n_periods: int, horizon: int, windows: int, step: int) -> list[int]:
