@@ -67,6 +67,14 @@ def test_halflife_weighs_rows_by_their_age() -> None:
     assert np.isfinite(weighted).all() and not np.allclose(weighted, plain)
 
 
+def test_weekdays_counts_the_working_days_of_each_month() -> None:
+    months = pd.date_range("2024-01-01", periods=3, freq="MS")
+    found = panel.calendar(months, "MS", weekdays=True)
+    np.testing.assert_array_equal(found["weekdays"], [23, 21, 21])  # from a 2024 wall calendar
+    assert "weekdays" not in panel.calendar(months, "MS")
+    assert "weekdays" not in panel.calendar(pd.date_range("2024-01-01", periods=3), "D", True)
+
+
 @pytest.mark.parametrize(
     ("options", "hint"),
     [
@@ -74,6 +82,7 @@ def test_halflife_weighs_rows_by_their_age() -> None:
         ({"profile": 1.5}, "model.profile=1.5; use a number of past seasons"),
         ({"halflife": 0}, "model.halflife=0; use a positive number of periods or null"),
         ({"halflife": "long"}, "model.halflife='long'; use a positive number"),
+        ({"weekdays": "yes"}, "model.weekdays='yes'; use true or false"),
     ],
 )
 def test_bad_accuracy_options_are_one_line(options: dict, hint: str) -> None:

@@ -221,10 +221,17 @@ def window_median(values: np.ndarray, cols: np.ndarray, end_back: int, width: in
         return np.nanmedian(picked, axis=2)
 
 
-def calendar(times: pd.DatetimeIndex, frequency: str) -> dict[str, np.ndarray]:
-    """Calendar features of each period, by frequency family."""
+def calendar(
+    times: pd.DatetimeIndex, frequency: str, weekdays: bool = False
+) -> dict[str, np.ndarray]:
+    """Calendar features of each period, by frequency family; with `weekdays`, a monthly
+    period's count of Monday-to-Friday days (closings and orders happen on working days)."""
     kind = family(frequency)
     found = {"month": times.month.to_numpy(float)}
+    if weekdays and kind == "M":
+        first = times.to_period("M").start_time.to_numpy().astype("datetime64[D]")
+        last = times.to_period("M").end_time.to_numpy().astype("datetime64[D]") + 1
+        found["weekdays"] = np.busday_count(first, last).astype(float)
     if kind == "D":
         found |= {
             "day_of_week": times.day_of_week.to_numpy(float),
@@ -248,6 +255,7 @@ def features(
     level_by: str = "mean",
     profile: int = 0,
     season: int = 1,
+    weekdays: bool = False,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Features of every series at periods `cols`, each (n, len(cols)), and the level used.
 
@@ -269,7 +277,7 @@ def features(
     found |= {f"mean_{w}": window_mean(wide.values, cols, end, w) / level for w in windows}
     if profile:
         found["profile"] = season_index(wide.values, cols, season, profile, end)
-    for name, column in calendar(wide.times[cols], frequency).items():
+    for name, column in calendar(wide.times[cols], frequency, weekdays).items():
         found[name] = np.broadcast_to(column, level.shape)
     for name, values in wide.known.items():
         found[f"known_{name}"] = values[:, cols]

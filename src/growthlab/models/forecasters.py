@@ -263,6 +263,7 @@ class GlobalBoosted(PanelForecaster):
         level: str = "mean",
         profile: int = 0,
         halflife: float | None = None,
+        weekdays: bool = False,
     ) -> None:
         self.strategy = strategy
         self.horizon = horizon
@@ -289,6 +290,7 @@ class GlobalBoosted(PanelForecaster):
         self.level = level
         self.profile = profile
         self.halflife = halflife
+        self.weekdays = weekdays
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GlobalBoosted:
         if self.strategy not in ("recursive", "direct"):
@@ -315,6 +317,8 @@ class GlobalBoosted(PanelForecaster):
             raise UserError(f"model.profile={seasons!r}; use a number of past seasons, 0 = off")
         if life is not None and (isinstance(life, bool) or not isinstance(life, int | float)):
             life = -1.0  # not a number: the same message as a bad one
+        if not isinstance(self.weekdays, bool):
+            raise UserError(f"model.weekdays={self.weekdays!r}; use true or false")
         if life is not None and not life > 0:
             raise UserError(
                 f"model.halflife={self.halflife!r}; use a positive number of periods or null"
@@ -408,6 +412,7 @@ class GlobalBoosted(PanelForecaster):
             self.level,
             self.profile,
             self._season(),
+            self.weekdays,
         )
         missing = [k for k in self.known_ if f"known_{k}" not in found]
         if missing:
