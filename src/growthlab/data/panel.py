@@ -221,10 +221,17 @@ def window_median(values: np.ndarray, cols: np.ndarray, end_back: int, width: in
         return np.nanmedian(picked, axis=2)
 
 
-def calendar(times: pd.DatetimeIndex, frequency: str) -> dict[str, np.ndarray]:
-    """Calendar features of each period, by frequency family."""
+def calendar(
+    times: pd.DatetimeIndex, frequency: str, weekdays: bool = False
+) -> dict[str, np.ndarray]:
+    """Calendar features of each period, by frequency family; with `weekdays`, a monthly
+    period's count of Monday-to-Friday days (closings and orders happen on working days)."""
     kind = family(frequency)
     found = {"month": times.month.to_numpy(float)}
+    if weekdays and kind == "M":
+        first = times.to_period("M").start_time.to_numpy().astype("datetime64[D]")
+        last = times.to_period("M").end_time.to_numpy().astype("datetime64[D]") + 1
+        found["weekdays"] = np.busday_count(first, last).astype(float)
     if kind == "D":
         found |= {
             "day_of_week": times.day_of_week.to_numpy(float),
@@ -246,6 +253,9 @@ def features(
     normalize: bool = True,
     driver_lags: Sequence[int] = (),
     level_by: str = "mean",
+    profile: int = 0,
+    season: int = 1,
+    weekdays: bool = False,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Features of every series at periods `cols`, each (n, len(cols)), and the level used.
 
@@ -254,6 +264,8 @@ def features(
     With `normalize`, target features are divided by the series' recent level (mean absolute
     value over the longest window, also ending at t-1-gap), so one model fits all scales;
     `level_by` median takes the median instead, which a few promotion spikes do not move.
+    `profile` > 0 adds the series' seasonal index: the value one, two, ... `profile` seasons
+    before t against the mean of the season ending there, averaged over those seasons.
     """
     cols = np.asarray(cols, dtype=np.int64)
     end = gap + 1
@@ -263,7 +275,9 @@ def features(
     level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
     found = {f"lag_{k}": shifted(wide.values, cols, gap + k) / level for k in lags}
     found |= {f"mean_{w}": window_mean(wide.values, cols, end, w) / level for w in windows}
-    for name, column in calendar(wide.times[cols], frequency).items():
+    if profile:
+        found["profile"] = season_index(wide.values, cols, season, profile, end)
+    for name, column in calendar(wide.times[cols], frequency, weekdays).items():
         found[name] = np.broadcast_to(column, level.shape)
     for name, values in wide.known.items():
         found[f"known_{name}"] = values[:, cols]
@@ -274,6 +288,27 @@ def features(
         for k in driver_lags:
             found[f"before{k}_{name}"] = shifted(values, cols, k)
     return found, level
+
+
+def season_index(
+    values: np.ndarray, cols: np.ndarray, season: int, seasons: int, end: int = 1
+) -> np.ndarray:
+    """Mean over k = 1..seasons of y[t - k * season] / mean(y over the season ending there):
+    the series' usual share of this period, steadier than last season's value alone (the
+    seasonal naive's), and free of its scale. Only seasons ending `end` or more periods back."""
+    ratios = []
+    for k in range(1, seasons + 1):
+        back = k * season
+        if back < end:  # a direct model's gap: that season's value is not known yet
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = shifted(values, cols, back) / window_mean(values, cols, back, season)
+        ratios.append(np.where(np.isfinite(ratio), ratio, np.nan))
+    if not ratios:
+        return np.full((values.shape[0], len(cols)), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no season known yet: NaN
+        return np.nanmean(np.stack(ratios), axis=0)
 
 
 def backtest_origins(n_periods: int, horizon: int, windows: int, step: int) -> list[int]:

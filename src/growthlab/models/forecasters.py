@@ -261,6 +261,9 @@ class GlobalBoosted(PanelForecaster):
         driver_lags: Sequence[int] = (),
         baseline: PanelForecaster | None = None,
         level: str = "mean",
+        profile: int = 0,
+        halflife: float | None = None,
+        weekdays: bool = False,
     ) -> None:
         self.strategy = strategy
         self.horizon = horizon
@@ -285,6 +288,9 @@ class GlobalBoosted(PanelForecaster):
         self.driver_lags = driver_lags
         self.baseline = baseline
         self.level = level
+        self.profile = profile
+        self.halflife = halflife
+        self.weekdays = weekdays
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> GlobalBoosted:
         if self.strategy not in ("recursive", "direct"):
@@ -306,6 +312,17 @@ class GlobalBoosted(PanelForecaster):
                 "growthlab.models.forecasters.ETS, .Theta or .SeasonalNaive) or null"
             )
         whole_number(self.horizon, "model.horizon")
+        seasons, life = self.profile, self.halflife
+        if isinstance(seasons, bool) or not isinstance(seasons, int) or seasons < 0:
+            raise UserError(f"model.profile={seasons!r}; use a number of past seasons, 0 = off")
+        if life is not None and (isinstance(life, bool) or not isinstance(life, int | float)):
+            life = -1.0  # not a number: the same message as a bad one
+        if not isinstance(self.weekdays, bool):
+            raise UserError(f"model.weekdays={self.weekdays!r}; use true or false")
+        if life is not None and not life > 0:
+            raise UserError(
+                f"model.halflife={self.halflife!r}; use a positive number of periods or null"
+            )
         super().fit(X)
         chosen = self.baseline or SeasonalNaive(self.season_length, self.frequency)
         self.baseline_ = clone(chosen).fit(X)  # a local model: it learns at forecast time
@@ -332,10 +349,20 @@ class GlobalBoosted(PanelForecaster):
             keep = np.isfinite(target).ravel() & np.isfinite(recent)
             if not keep.any():
                 raise UserError("no history row has a known target before the forecast origin")
-            booster = self._booster().fit(design[keep], target.ravel()[keep])
+            weight = self._recency(cols, len(wide.keys))
+            booster = self._booster().fit(
+                design[keep], target.ravel()[keep], sample_weight=weight[keep]
+            )
             self.boosters_.append(booster)
         self.feature_names_ = list(design.columns)
         return self
+
+    def _recency(self, cols: np.ndarray, n_series: int) -> np.ndarray:
+        """Row weights, series-major: halving every `halflife` periods back from the latest, so
+        the latest regime counts most; all 1 without a half-life."""
+        age = cols.max() - cols
+        per_period = 0.5 ** (age / self.halflife) if self.halflife else np.ones(len(cols))
+        return np.tile(per_period, n_series)
 
     def _to_model(self, scaled: np.ndarray) -> np.ndarray:
         """What the booster learns: the scaled target, or its log1p (zeros kept); with log, a
@@ -383,6 +410,9 @@ class GlobalBoosted(PanelForecaster):
             self.normalize,
             self.driver_lags_,
             self.level,
+            self.profile,
+            self._season(),
+            self.weekdays,
         )
         missing = [k for k in self.known_ if f"known_{k}" not in found]
         if missing:
