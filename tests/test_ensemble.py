@@ -20,6 +20,7 @@ from growthlab.models import tabular_pipeline
 from growthlab.models.ensemble import WEIGHT_GRID, Ensemble
 from growthlab.models.preprocessing import FrameEncoder
 from growthlab.runner import model_spec
+from growthlab.search_space import parse_space
 
 from .conftest import compose_config
 
@@ -377,3 +378,12 @@ def test_class_weight_cv_is_refused_beyond_five_classes() -> None:
     members = {"plain": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression())}
     with pytest.raises(ValueError, match="searches up to 5 classes, not 6"):
         Ensemble(members, method="stacking", cv=3, class_weight="cv").fit(X, y)
+
+
+def test_class_weight_is_a_categorical_search_space_choice() -> None:
+    """A study may try class_weight=null / balanced / cv like any other model key."""
+    spec = model_spec(compose_config(["task=sentiment", "model=text_ensemble"]))
+    space = {"model.class_weight": {"type": "categorical", "choices": [None, "balanced", "cv"]}}
+    (param,) = parse_space(space, spec.has)
+    assert param.admits(spec.value("model.class_weight")) and param.admits("cv")
+    assert spec.with_params({"model.class_weight": "cv"}).build()[-1].class_weight == "cv"
