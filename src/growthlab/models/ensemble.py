@@ -8,6 +8,9 @@ predictions of the training rows: nothing the model is later judged on picks the
 Every member is scored out of fold first, so whatever combines the members (percentile
 references, learned weights, Platt curve, stacking meta-model) learns from predictions on rows
 the member never saw; then every member is refitted on all rows for scoring.
+
+Over 300 lines: both ways of combining and the class-weight search read the same out-of-fold
+predictions, so they are reviewed as one unit.
 """
 
 from __future__ import annotations
