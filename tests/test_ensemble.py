@@ -10,15 +10,17 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, roc_auc_score
+from sklearn.model_selection import PredefinedSplit, cross_val_predict
 from xgboost import XGBClassifier
 
 from growthlab.data.dataset import Columns
 from growthlab.data.simulator import MarketingSimulator
 from growthlab.models import tabular_pipeline
-from growthlab.models.ensemble import Ensemble
+from growthlab.models.ensemble import WEIGHT_GRID, Ensemble
 from growthlab.models.preprocessing import FrameEncoder
 from growthlab.runner import model_spec
+from growthlab.search_space import parse_space
 
 from .conftest import compose_config
 
@@ -311,3 +313,77 @@ def test_stacking_class_weight_leans_the_meta_model_towards_a_class() -> None:
     leaning = Ensemble(members, method="stacking", cv=3, class_weight={"1": 3}).fit(X, y)
     assert leaning.meta_.class_weight == {1: 3.0}
     assert (leaning.predict(X) == 1).sum() > (plain.predict(X) == 1).sum()
+
+
+def three_classes(n: int = 300, seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
+    """A small middle class between two large ones, as neutral between negative and positive."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n)})
+    return X, np.digitize(X["a"] + rng.normal(size=n), [-0.3, 0.3])
+
+
+def test_stacking_class_weight_cv_picks_the_best_grid_weights_out_of_fold() -> None:
+    """class_weight=cv scores every grid candidate by the meta-model's cross-validated F1 on
+    the members' out-of-fold predictions; the pick beats equal weights there, and fitting
+    with the picked weights given explicitly gives the same model."""
+    X, y = three_classes()
+    members = {"plain": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression())}
+    searched = Ensemble(members, method="stacking", cv=3, seed=2, class_weight="cv").fit(X, y)
+    chosen = searched.class_weight_
+    assert set(chosen) == {0, 1, 2} and chosen[0] == 1.0
+    assert {chosen[1], chosen[2]} <= set(WEIGHT_GRID)
+    features, folds = searched._meta_input(searched.oof_), PredefinedSplit(searched.fold_)
+    equal = cross_val_predict(LogisticRegression(), features, y, cv=folds)
+    assert searched.class_weight_score_ >= f1_score(y, equal, average="weighted") - 1e-12
+    given = Ensemble(members, method="stacking", cv=3, seed=2, class_weight=chosen).fit(X, y)
+    assert np.allclose(given.predict_proba(X), searched.predict_proba(X))
+    assert searched.diagnostics()["meta_class_weight_1"] == chosen[1]
+
+
+def test_stacking_class_weight_cv_may_maximise_macro_f1() -> None:
+    X, y = three_classes(seed=4)
+    members = {"plain": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression())}
+    model = Ensemble(
+        members, method="stacking", cv=3, class_weight="cv", class_weight_metric="macro_f1"
+    ).fit(X, y)
+    folds = PredefinedSplit(model.fold_)
+    predicted = cross_val_predict(
+        LogisticRegression(class_weight=model.class_weight_), model._meta_input(model.oof_), y,
+        cv=folds,
+    )  # fmt: skip
+    assert model.class_weight_score_ == pytest.approx(f1_score(y, predicted, average="macro"))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"class_weight": "sometimes"}, "class_weight='sometimes'; use null, balanced, cv"),
+        ({"class_weight": "cv", "class_weight_metric": "roc_auc"}, "use one of weighted_f1"),
+    ],
+)
+def test_bad_class_weight_settings_are_refused_before_any_member_fits(
+    settings: dict[str, str], message: str
+) -> None:
+    X, y = three_classes()
+    LeakDetector.calls.clear()
+    members = {"spy": LeakDetector("a")}
+    with pytest.raises(ValueError, match=message):
+        Ensemble(members, method="stacking", cv=3, **settings).fit(X.assign(row_id=X.index), y)
+    assert LeakDetector.calls == []
+
+
+def test_class_weight_cv_is_refused_beyond_five_classes() -> None:
+    X, y = three_classes()
+    y = np.arange(len(y)) % 6
+    members = {"plain": tabular_pipeline(FrameEncoder(one_hot=True), LogisticRegression())}
+    with pytest.raises(ValueError, match="searches up to 5 classes, not 6"):
+        Ensemble(members, method="stacking", cv=3, class_weight="cv").fit(X, y)
+
+
+def test_class_weight_is_a_categorical_search_space_choice() -> None:
+    """A study may try class_weight=null / balanced / cv like any other model key."""
+    spec = model_spec(compose_config(["task=sentiment", "model=text_ensemble"]))
+    space = {"model.class_weight": {"type": "categorical", "choices": [None, "balanced", "cv"]}}
+    (param,) = parse_space(space, spec.has)
+    assert param.admits(spec.value("model.class_weight")) and param.admits("cv")
+    assert spec.with_params({"model.class_weight": "cv"}).build()[-1].class_weight == "cv"

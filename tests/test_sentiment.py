@@ -121,6 +121,24 @@ def test_threshold_order_from_the_command_line_is_one_line(store: Path) -> None:
     assert "RUNNING" not in run_statuses(store)
 
 
+def test_text_ensemble_class_weight_composes_and_a_bad_one_is_one_line(store: Path) -> None:
+    """The messages experiment's class_weight=cv composes, its metric follows task.objective,
+    and an unknown class_weight stops before any member fits, in one line."""
+    cfg = compose_config(["experiments=sentiment_tweets", "task.objective=macro_f1"])
+    built = model_spec(cfg).build()[-1]
+    assert (built.class_weight, built.class_weight_metric) == ("cv", "macro_f1")
+    done = growthlab(
+        "task=sentiment",
+        "model=text_ensemble",
+        "~model.members.embeddings_logistic",  # no extra needed: the check comes first anyway
+        *FAST[:2],
+        "model.class_weight=sometimes",
+        store=store,
+    )
+    assert "class_weight='sometimes'; use null, balanced, cv" in one_line_error(done)
+    assert "RUNNING" not in run_statuses(store)
+
+
 @pytest.mark.skipif(HAS_EXTRA, reason="the text extra is installed")
 def test_embeddings_without_the_extra_name_it() -> None:
     with pytest.raises(UserError, match=r"make install-text"):

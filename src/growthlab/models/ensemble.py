@@ -1,11 +1,16 @@
 """Blend several full pipelines (each with its own preprocessing) into one lead score.
 
 With more than two classes (sentiment), only stacking applies: the meta-model is a multinomial
-logistic regression on the members' log-probabilities of every class.
+logistic regression on the members' log-probabilities of every class. Its class weights may be
+given, or chosen (class_weight="cv") by cross-validating the meta-model on the out-of-fold
+predictions of the training rows: nothing the model is later judged on picks them.
 
 Every member is scored out of fold first, so whatever combines the members (percentile
 references, learned weights, Platt curve, stacking meta-model) learns from predictions on rows
 the member never saw; then every member is refitted on all rows for scoring.
+
+Over 300 lines: both ways of combining and the class-weight search read the same out-of-fold
+predictions, so they are reviewed as one unit.
 """
 
 from __future__ import annotations
@@ -20,12 +25,18 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import PredefinedSplit, StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
+
+from growthlab.metrics.sentiment import class_metrics
 
 METHODS = ("rank_average", "stacking")
 PLATT_C = 1e4  # near-unpenalised Platt scaling; a little penalty keeps separable data finite
 CLIP = 1e-6  # probabilities are clipped before logits so a confident member stays finite
+# class_weight="cv": each class's weight relative to the first class's, every combination tried
+WEIGHT_GRID = (0.5, 0.7, 1.0, 1.4, 2.0)
+WEIGHT_METRICS = ("weighted_f1", "macro_f1", "accuracy")
+MAX_SEARCHED_CLASSES = 5  # the grid grows as 5 ** (classes - 1)
 
 Members = Mapping[str, BaseEstimator] | Sequence[tuple[str, BaseEstimator]]
 
@@ -45,6 +56,7 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         cv: int = 5,
         seed: int = 0,
         class_weight: Mapping[int, float] | str | None = None,
+        class_weight_metric: str = "weighted_f1",
     ) -> None:
         self.members = members
         self.method = method
@@ -53,7 +65,10 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         self.seed = seed
         # Stacking's meta-model only, e.g. {1: 1.5} (class positions as fitted): weighted F1
         # rewards predicting a small class (neutral) more often than its bare probability would.
+        # "cv": the grid's weights with the best class_weight_metric, cross-validated on the
+        # out-of-fold predictions (training rows only); "balanced" as in scikit-learn.
         self.class_weight = class_weight
+        self.class_weight_metric = class_weight_metric
 
     # --- parameters: sklearn's nested params, for a dict (Hydra) or a list of pairs ----------
 
@@ -102,6 +117,7 @@ class Ensemble(ClassifierMixin, BaseEstimator):
             raise ValueError("an Ensemble needs two or more classes")
         if len(self.classes_) > 2 and self.method != "stacking":
             raise ValueError(f"{len(self.classes_)} classes: use method=stacking")
+        self._check_class_weight()  # before the members' costly out-of-fold fits
         width = 1 if len(self.classes_) == 2 else len(self.classes_)  # columns per member
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
         self.fold_ = np.empty(len(target), dtype=int)
@@ -126,6 +142,8 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         """Per member: out-of-fold ROC AUC and weight, so a run shows why the blend won."""
         found = {f"member_{k}_oof_roc_auc": v for k, v in self.member_scores_.items()}
         found.update({f"member_{k}_weight": v for k, v in self.weights_.items()})
+        if isinstance(getattr(self, "class_weight_", None), Mapping):
+            found.update({f"meta_class_weight_{k}": v for k, v in self.class_weight_.items()})
         return found
 
     def blended_score(self, X: Any) -> np.ndarray:
@@ -190,6 +208,9 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         weight = self.class_weight
         if isinstance(weight, Mapping):  # Hydra gives a DictConfig: sklearn wants a plain dict
             weight = {int(k): float(v) for k, v in weight.items()}
+        elif weight == "cv":
+            weight = self._searched_class_weight(target)
+        self.class_weight_ = weight
         self.meta_ = LogisticRegression(class_weight=weight).fit(
             self._meta_input(self.oof_), target
         )
@@ -204,6 +225,45 @@ class Ensemble(ClassifierMixin, BaseEstimator):
         total = np.abs(coef).sum()
         shares = coef / total if total > 0 else np.full(len(coef), 1 / len(coef))
         self.weights_ = dict(zip(self.member_scores_, map(float, shares), strict=True))
+
+    def _check_class_weight(self) -> None:
+        weight = self.class_weight
+        if isinstance(weight, str) and weight not in ("balanced", "cv"):
+            raise ValueError(
+                f"class_weight={weight!r}; use null, balanced, cv or {{class position: weight}}"
+            )
+        if weight != "cv":
+            return
+        if self.class_weight_metric not in WEIGHT_METRICS:
+            raise ValueError(
+                f"class_weight_metric={self.class_weight_metric!r}; "
+                f"use one of {', '.join(WEIGHT_METRICS)}"
+            )
+        if len(self.classes_) > MAX_SEARCHED_CLASSES:
+            raise ValueError(
+                f"class_weight=cv searches up to {MAX_SEARCHED_CLASSES} classes, not "
+                f"{len(self.classes_)}: give the weights as {{class position: weight}}"
+            )
+
+    def _searched_class_weight(self, target: np.ndarray) -> dict[int, float]:
+        """The grid's weights whose meta-model scores best out of fold, on the members' own
+        folds; among ties the one nearest to equal weights (the least tuned)."""
+        features = self._meta_input(self.oof_)
+        folds = PredefinedSplit(self.fold_)
+        grid = sorted(
+            itertools.product(WEIGHT_GRID, repeat=len(self.classes_) - 1),
+            key=lambda w: np.abs(np.log(w)).sum(),
+        )
+        best, best_score = {}, -np.inf
+        for rest in grid:
+            weight = {0: 1.0, **{k + 1: float(w) for k, w in enumerate(rest)}}
+            meta = LogisticRegression(class_weight=weight)
+            predicted = cross_val_predict(meta, features, target, cv=folds)
+            score = class_metrics(target, predicted)[self.class_weight_metric]
+            if score > best_score + 1e-12:
+                best, best_score = weight, score
+        self.class_weight_score_ = float(best_score)
+        return best
 
     def _choose_weights(self, percentiles: np.ndarray, target: np.ndarray) -> np.ndarray:
         m = percentiles.shape[1]

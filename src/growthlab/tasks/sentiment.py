@@ -17,6 +17,7 @@ from growthlab.data.dataset import Columns
 from growthlab.data.split import stratified_split
 from growthlab.errors import UserError
 from growthlab.metrics.sentiment import class_metrics, confusion, intensity_correlation, per_class
+from growthlab.models import diagnostics
 from growthlab.models.text import as_text, check_not_blank, lexicon_scores
 from growthlab.plots.classification import confusion_figure
 from growthlab.tasks import LABEL, Evaluation, Part, Prepared, Task, part_to_frame
@@ -174,7 +175,7 @@ class Sentiment(Task):
 
     def evaluate(self, model: Any, data: Prepared, splits: Sequence[str]) -> Evaluation:
         """Per split: F1s, accuracy, per-class precision / recall, intensity; VADER beside."""
-        result = Evaluation()
+        result = Evaluation(metrics=diagnostics(model))  # a stacked model: members, weights
         classes = list(data.schema["classes"])
         for split in dict.fromkeys([*splits, "test"]):
             part = data.parts[split]
