@@ -186,3 +186,57 @@ def test_spark_tuning_trials_fit_and_score_on_spark(spark: object, module_store:
     )
     assert result.metrics["trials_complete"] == 2 and "best_valid_roc_auc" in result.metrics
     assert result.data.info["refit_on"] == "train+valid"
+
+
+# --- tasks whose models have no Spark implementation: snapshots in Spark, a seeded sample ----
+
+
+@pytest.mark.slow
+def test_spark_customer_value_snapshots_in_spark_train_on_the_sample(
+    spark: object, module_store: Path
+) -> None:
+    common = [
+        "experiments=customer_value_xgboost",
+        "dataset.n_customers=600",
+        "dataset.days=700",
+        "model.n_estimators=30",
+        "model.n_jobs=1",
+        "registry.register=false",
+        *store_overrides(module_store),
+    ]
+    pandas = run(compose_config(common))
+    whole = run(compose_config([*common, "engine=spark"]))  # sample_rows above the table's rows
+    rows = sum(len(part.X) for part in pandas.data.parts.values())
+    assert whole.data.info["sampled_rows"] == whole.data.info["rows_before_sampling"] == rows
+    # The whole table, in pandas's row order: the same model and the same figures.
+    for key in ("test_normalized_gini", "test_mae", "test_bgnbd_mae", "test_naive_mae"):
+        assert whole.metrics[key] == pytest.approx(pandas.metrics[key], abs=1e-9), key
+    sampled = run(compose_config([*common, "engine=spark", "engine.sample_rows=1500"]))
+    assert sampled.data.info["sampled_rows"] == 1500 < sampled.data.info["rows_before_sampling"]
+    assert sum(len(part.X) for part in sampled.data.parts.values()) == 1500
+    assert sampled.metrics["test_normalized_gini"] > 0.3
+
+
+@pytest.mark.slow
+def test_spark_segmentation_of_a_log_trains_on_the_sample(
+    spark: object, module_store: Path
+) -> None:
+    overrides = [
+        "experiments=segmentation_kmeans_log",
+        "dataset.n_customers=800",
+        "tuner=none",
+        "model.n_clusters=3",
+        "task.stability_resamples=2",
+        "engine=spark",
+        "engine.sample_rows=500",
+        "registry.register=false",
+        *store_overrides(module_store),
+    ]
+    result = run(compose_config(overrides))
+    info = result.data.info
+    assert info["sampled_rows"] == 500 < info["rows_before_sampling"]
+    assert info["shape"] == "transaction_log" and info["engine"] == "spark"
+    assert sum(len(part.X) for part in result.data.parts.values()) == 500
+    assert result.metrics["test_n_segments"] == 3 and result.metrics["test_silhouette"] > 0
+    with pytest.raises(UserError, match="engine.sample_rows"):
+        run(compose_config([*overrides, "engine.sample_rows=null"]))

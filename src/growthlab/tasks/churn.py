@@ -31,6 +31,7 @@ from growthlab.metrics.retention import best_contact, value_curve
 from growthlab.plots.retention import value_curve_figure
 from growthlab.tasks import LABEL as TASK_LABEL
 from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared
+from growthlab.tasks.base import Sampler
 from growthlab.tasks.lead_scoring import LeadScoring, positive_scores
 
 
@@ -88,11 +89,13 @@ class Churn(LeadScoring):
         data.schema["log"] = log_roles(columns)
         return data
 
-    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+    def prepare_spark(
+        self, frame: Any, columns: Columns, sample: Sampler | None = None
+    ) -> SparkPrepared:
         """prepare() on Spark: snapshots by Spark SQL, split by cutoff; the snapshot table is
         cached on the executors (memory, then disk): every split and fit reads it again."""
         if not columns.amount:
-            return super().prepare_spark(frame, columns)
+            return super().prepare_spark(frame, columns, sample)
         from pyspark import StorageLevel
 
         from growthlab.spark import snapshots as spark_snapshots

@@ -24,6 +24,7 @@ from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
 from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared, Task
+from growthlab.tasks.base import Sampler
 
 MIN_ROWS = 50
 
@@ -84,7 +85,9 @@ class LeadScoring(Task):
             positions = stratified_split(y, self.valid_size, self.test_size, self.seed)
         return self.assemble(frame, columns, y, positions)
 
-    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+    def prepare_spark(
+        self, frame: Any, columns: Columns, sample: Sampler | None = None
+    ) -> SparkPrepared:
         """prepare() on Spark: label checks and splits are aggregations; nothing is collected."""
         from growthlab.spark import splits
 
