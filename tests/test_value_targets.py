@@ -228,3 +228,21 @@ def test_spark_value_snapshots_equal_pandas_on_the_simulators_log(spark: object)
             assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
         else:  # amounts, days, shares: summed in another order
             np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=1e-9)
+
+
+def test_spark_scoring_table_equals_pandas(spark: object) -> None:
+    from growthlab.data.simulator import SimulatedTransactions
+    from growthlab.tasks.customer_value import CustomerValue
+
+    columns = {"id": "customer_id", "time": "timestamp", "amount": "amount"}
+    log = SimulatedTransactions("log", columns, n_customers=200, days=500, seed=4).read()
+    schema = {"log": {**columns, "channel": "channel"}}
+    task, cutoff = CustomerValue(), "2024-09-01"  # scoring: no horizon after it is needed
+    expected = task.table_from_log(log, cutoff, schema)
+    got = task.table_from_log_spark(spark.createDataFrame(log), cutoff, schema).toPandas()
+    got = got.sort_values("customer_id", ignore_index=True)
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected) > 50
+    assert NAIVE not in got.columns and "cutoff_month" in got.columns
+    pd.testing.assert_frame_equal(
+        got.drop(columns="cutoff"), expected.drop(columns="cutoff"), check_dtype=False, atol=1e-9
+    )
