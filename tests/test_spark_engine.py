@@ -7,6 +7,7 @@ The runs share one local SparkSession (the `spark` fixture) and one store; they 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from growthlab.data.simulator import SimulatedTransactions
 from growthlab.errors import UserError
@@ -90,7 +92,7 @@ def test_spark_reads_a_folder_a_glob_a_csv_and_a_catalog_table_lazily(
         assert frame.count() == len(log) and set(frame.columns) == set(log.columns)
         assert isinstance(frame.schema["timestamp"].dataType, T.TimestampType)
     spark.read.parquet(str(lake)).createOrReplaceTempView("transactions")
-    table = FileDataset("f", columns, "-", table="transactions").read_spark(spark)
+    table = FileDataset("f", columns, table="transactions").read_spark(spark)  # no path
     assert table.count() == len(log)
     with pytest.raises(UserError, match="does not exist; fix dataset.path"):
         FileDataset("f", columns, str(tmp_path / "nowhere")).read_spark(spark)
@@ -121,6 +123,12 @@ def test_spark_churn_is_the_pandas_pipeline_with_close_metrics(
     # Same snapshots, same hyperparameters; distributed histograms differ slightly.
     assert abs(spark.metrics["test_roc_auc"] - pandas.metrics["test_roc_auc"]) < 0.03
     assert spark.metrics["test_roc_auc"] > 0.7
+    # The MLflow dataset records count every row of each split, not the head their schema uses.
+    inputs = MlflowClient().get_run(spark.run_id).inputs.dataset_inputs
+    rows = {
+        i.dataset.name.rsplit("-", 1)[1]: json.loads(i.dataset.profile)["num_rows"] for i in inputs
+    }
+    assert rows == {split: len(part.y) for split, part in pandas.data.parts.items()}
 
 
 @pytest.mark.slow

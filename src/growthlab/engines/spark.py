@@ -213,6 +213,13 @@ class SparkEngine(Engine):
             for name, part in data.parts.items()
         }
 
+    def split_rows(self, data: SparkPrepared | Prepared) -> dict[str, int] | None:
+        """Each split's rows, counted when the task split it (samples() are heads only)."""
+        if isinstance(data, Prepared):
+            return None
+        counted = {name: data.info.get(f"{name}_rows") for name in data.parts}
+        return {name: int(n) for name, n in counted.items() if n is not None} or None
+
     def input_example(self, task: Task, data: SparkPrepared | Prepared) -> pd.DataFrame:
         if isinstance(data, Prepared):
             return LOCAL.input_example(task, data)
