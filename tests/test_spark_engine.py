@@ -98,6 +98,27 @@ def test_spark_reads_a_folder_a_glob_a_csv_and_a_catalog_table_lazily(
         FileDataset("f", columns, str(tmp_path / "nowhere")).read_spark(spark)
 
 
+def test_spark_random_splits_are_stratified_like_pandas_and_partition_free(spark: object) -> None:
+    from growthlab.data.split import stratified_split
+    from growthlab.spark.splits import split
+    from growthlab.tasks import LABEL
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(3000) < 0.07).astype("int64")  # a rare class, as conversions are
+    table = pd.DataFrame({"x": rng.normal(size=y.size), LABEL: y})
+    frame = spark.createDataFrame(table)
+    parts = split(frame, None, 0.2, 0.2, seed=0)
+    expected = stratified_split(y, 0.2, 0.2, seed=0)
+    for name, part in parts.items():
+        got = part.toPandas()
+        for label in (0, 1):  # the same rows per class as pandas's split, within one
+            want = int((y[expected[name]] == label).sum())
+            assert abs(int((got[LABEL] == label).sum()) - want) <= 1, (name, label)
+    again = split(frame.repartition(5), None, 0.2, 0.2, seed=0)["test"].toPandas()
+    first = parts["test"].toPandas()
+    assert sorted(again["x"]) == sorted(first["x"])  # however Spark partitioned the rows
+
+
 # --- runs on a local Spark session ------------------------------------------------------------
 
 
@@ -129,6 +150,16 @@ def test_spark_churn_is_the_pandas_pipeline_with_close_metrics(
         i.dataset.name.rsplit("-", 1)[1]: json.loads(i.dataset.profile)["num_rows"] for i in inputs
     }
     assert rows == {split: len(part.y) for split, part in pandas.data.parts.items()}
+    # Figures and tables made from scores and labels are logged as pandas logs them.
+    client = MlflowClient()
+    logged = {
+        f.path
+        for folder in ("plots", "tables")
+        for f in client.list_artifacts(spark.run_id, folder)
+    }
+    for name in ("test_roc", "test_cumulative_gains", "test_calibration", "test_retention_value"):
+        assert f"plots/{name}.png" in logged, name
+    assert {"tables/test_deciles.csv", "tables/test_value_curve.csv"} <= logged
 
 
 @pytest.mark.slow

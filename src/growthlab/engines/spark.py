@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from growthlab.data.identifiers import check_identifiers
@@ -178,27 +179,47 @@ class SparkEngine(Engine):
     def evaluate(
         self, task: Task, model: Any, data: SparkPrepared | Prepared, splits: Sequence[str]
     ) -> Evaluation:
-        """Metrics from scores and labels only; the task's figures need the features on the
-        driver, so they are left to engine=pandas."""
+        """Metrics, figures and tables from scores and labels only (deciles, ROC, gains, lift,
+        calibration, ...); what needs the features on the driver (permutation importance, the
+        scores before calibration) is left to engine=pandas."""
         if isinstance(data, Prepared):
             return LOCAL.evaluate(task, model, data, splits)
         result = Evaluation()
-        for split in splits:
-            metrics = self.metrics(task, model, data, split)
-            result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+        for split in dict.fromkeys([*splits, "test"]):
+            y, scores, oracle = self.scored(model, data, split)
+            if split in splits:
+                metrics = self.metrics_of(task, y, scores, oracle)
+                result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
+            if split == "test":
+                shown = task.score_evaluation(y, scores, oracle)
+                result.figures, result.tables = shown.figures, shown.tables
         result.metrics.update(diagnostics(model))
         return result
 
     def metrics(self, task: Task, model: Any, data: SparkPrepared, split: str) -> dict[str, float]:
-        from growthlab.metrics.classification import rank_auc
+        return self.metrics_of(task, *self.scored(model, data, split))
+
+    def scored(
+        self, model: Any, data: SparkPrepared, split: str
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Labels, scores (computed on the executors) and the oracle of one split, collected."""
         from growthlab.spark import training
 
         keep = [data.label] + ([data.oracle] if data.oracle else [])
         scored = training.scores(model, data.parts[split], data.features, keep)
         y = scored[data.label].to_numpy().astype("int64")
-        metrics = task.metrics_of(y, scored[training.SCORE].to_numpy())
-        if data.oracle:
-            metrics["oracle_roc_auc"] = rank_auc(y, scored[data.oracle].to_numpy())
+        oracle = scored[data.oracle].to_numpy() if data.oracle else None
+        return y, scored[training.SCORE].to_numpy(), oracle
+
+    @staticmethod
+    def metrics_of(
+        task: Task, y: np.ndarray, scores: np.ndarray, oracle: np.ndarray | None
+    ) -> dict[str, float]:
+        from growthlab.metrics.classification import rank_auc
+
+        metrics = task.metrics_of(y, scores)
+        if oracle is not None:
+            metrics["oracle_roc_auc"] = rank_auc(y, oracle)
             metrics["roc_auc_gap_to_oracle"] = metrics["oracle_roc_auc"] - metrics.get(
                 "roc_auc", float("nan")
             )

@@ -98,6 +98,13 @@ class Task(ABC):
         """What the served model returns for the rows of X."""
         return outputs.predict(self.output, model, X, schema, **params)
 
+    def score_evaluation(
+        self, y: np.ndarray, scores: np.ndarray, oracle: np.ndarray | None = None
+    ) -> Evaluation:
+        """The test split's figures and tables that need only labels and scores (engine=spark
+        logs these; what needs the features is left to engine=pandas)."""
+        return Evaluation()
+
     def input_example(self, data: Prepared) -> pd.DataFrame:
         """Rows of the model's input, for its signature and example (no PII: never features)."""
         return data.parts["train"].X.head(100)
