@@ -1,7 +1,8 @@
 """engine=spark: read lazily, build features and train XGBoost on Apache Spark.
 
 What reaches the driver, step by step (nothing else is collected):
-- load: row count and a digest (one aggregation), the task's split counts and base rates,
+- load: row count and a digest (one aggregation), the task's split counts and base rates
+  (and two quantiles per class of a random split's draw),
   a seeded sample of at most IDENTIFIER_ROWS rows for the personal-data check;
 - fit: a seeded sample of `sample_rows` training rows (the encoder learns column types and
   category levels from it; a model with no distributed implementation trains on it);
