@@ -40,7 +40,7 @@ def compose_strict(overrides: list[str]) -> DictConfig:
 
 def _path_is_usable(dataset: DictConfig) -> bool:
     # `"path" in dataset` is False for `path: ???`, so ask about the missing value first.
-    if OmegaConf.is_missing(dataset, "path"):
+    if OmegaConf.is_missing(dataset, "path") or dataset.get("path", "") is None:
         return False
     return "path" not in dataset or Path(dataset.path).exists()
 
@@ -119,7 +119,7 @@ def test_objects_build(overrides: list[str]) -> None:
     cfg = compose_strict(overrides)
     for group in BUILT_GROUPS:
         if group == "dataset" and not _path_is_usable(cfg.dataset):
-            continue  # e.g. dataset=file (path: ???) or a shared file not checked out
+            continue  # e.g. dataset=file (path: null) or a shared file not checked out
         assert build(cfg[group], group) is not None
 
 
@@ -127,6 +127,14 @@ def test_dataset_without_its_mandatory_path_is_a_user_error() -> None:
     cfg = compose_strict(["dataset=file", "dataset.columns.target=y"])
     with pytest.raises(UserError, match="dataset.path"):
         build(cfg.dataset, "dataset")
+
+
+def test_a_catalog_table_needs_no_path() -> None:
+    cfg = compose_strict(["dataset=file", "dataset.table=lake.transactions"])
+    dataset = build(cfg.dataset, "dataset")
+    assert dataset.source() == "table:lake.transactions"
+    with pytest.raises(UserError, match="needs engine=spark"):
+        dataset.load()
 
 
 def test_model_option_brings_its_own_preprocessing() -> None:

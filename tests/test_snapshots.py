@@ -400,3 +400,76 @@ def test_spark_snapshots_equal_pandas_on_the_simulators_log(spark: object) -> No
             assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
         else:  # amounts, days, shares: summed in another order
             np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=1e-9)
+
+
+# --- segmentation's table: churn's snapshot at one cutoff, everyone who bought before it ------
+
+
+SEGMENT_ROLES = {"log": {"id": "cid", "time": "when", "amount": "spend", "channel": "via"}}
+
+
+@pytest.fixture(params=ENGINES)
+def segment_table(request: pytest.FixtureRequest) -> Callable[..., pd.DataFrame]:
+    """Segmentation.table_from_log of either engine (Spark's rows sorted as pandas's)."""
+    from growthlab.tasks.segmentation import Segmentation
+
+    task = Segmentation(windows=(30, 90))
+    if request.param == "pandas":
+        return lambda log, cutoff: task.table_from_log(log, str(cutoff), SEGMENT_ROLES)
+    spark = request.getfixturevalue("spark")
+
+    def built(log: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+        frame = spark.createDataFrame(log)
+        table = task.table_from_log_spark(frame, str(cutoff), SEGMENT_ROLES).toPandas()
+        table["cutoff"] = table["cutoff"].astype("datetime64[ns]")
+        return table.sort_values("cid", ignore_index=True)
+
+    return built
+
+
+def test_segmentation_table_never_sees_events_at_or_after_its_cutoff(
+    segment_table: Callable[..., pd.DataFrame],
+) -> None:
+    log = simulated_log(7)
+    cutoff = snapshot_cutoffs(log["when"], 90, 60, 2, history_days=180)[0]
+    base = segment_table(log, cutoff)
+    assert len(base) > 100 and base["cid"].isin(log.loc[log["when"] < cutoff, "cid"]).all()
+    assert base["cid"].nunique() == log.loc[log["when"] < cutoff, "cid"].nunique()
+    rng = np.random.default_rng(8)
+    future = pd.DataFrame(
+        {
+            # at the cutoff (known customers and strangers), then up to 400 days after it
+            "cid": np.concatenate(
+                [base["cid"].to_numpy()[:10], [1, 2], rng.choice(base["cid"], 200)]
+            ),
+            "when": [cutoff] * 12
+            + list(cutoff + pd.to_timedelta(rng.integers(1, 400 * 86_400, 200), unit="s")),
+            "spend": 1e9,
+            "via": rng.choice(log["via"].unique(), 212),
+        }
+    )
+    after = segment_table(pd.concat([log, future], ignore_index=True), cutoff)
+    pd.testing.assert_frame_equal(after, base)
+
+
+def test_spark_segmentation_table_equals_pandas_on_the_simulators_log(spark: object) -> None:
+    from growthlab.data.simulator import SimulatedTransactions
+    from growthlab.tasks.segmentation import Segmentation
+
+    columns = {"id": "customer_id", "time": "timestamp", "amount": "amount"}
+    log = SimulatedTransactions("log", columns, n_customers=400, days=700, seed=3).read()
+    roles = {"log": {**columns, "channel": "channel"}}
+    task = Segmentation()
+    cutoff = str(log["timestamp"].max().normalize() + pd.Timedelta(days=1))  # prepare()'s default
+    expected = task.table_from_log(log, cutoff, roles)
+    got = task.table_from_log_spark(spark.createDataFrame(log), cutoff, roles).toPandas()
+    got = got.sort_values("customer_id", ignore_index=True)
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected) > 300
+    assert (got["customer_id"].to_numpy() == expected["customer_id"].to_numpy()).all()
+    assert (got["cutoff"].astype("datetime64[ns]") == expected["cutoff"]).all()
+    for column in expected.columns[2:]:
+        if pd.api.types.is_integer_dtype(expected[column]):  # counts: exact
+            assert pd.api.types.is_integer_dtype(got[column]), column
+            assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
+        else:  # amounts, days, shares: summed in another order
+            np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=1e-9)

@@ -7,6 +7,7 @@ The runs share one local SparkSession (the `spark` fixture) and one store; they 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 
 from growthlab.data.simulator import SimulatedTransactions
 from growthlab.errors import UserError
@@ -90,10 +92,31 @@ def test_spark_reads_a_folder_a_glob_a_csv_and_a_catalog_table_lazily(
         assert frame.count() == len(log) and set(frame.columns) == set(log.columns)
         assert isinstance(frame.schema["timestamp"].dataType, T.TimestampType)
     spark.read.parquet(str(lake)).createOrReplaceTempView("transactions")
-    table = FileDataset("f", columns, "-", table="transactions").read_spark(spark)
+    table = FileDataset("f", columns, table="transactions").read_spark(spark)  # no path
     assert table.count() == len(log)
     with pytest.raises(UserError, match="does not exist; fix dataset.path"):
         FileDataset("f", columns, str(tmp_path / "nowhere")).read_spark(spark)
+
+
+def test_spark_random_splits_are_stratified_like_pandas_and_partition_free(spark: object) -> None:
+    from growthlab.data.split import stratified_split
+    from growthlab.spark.splits import split
+    from growthlab.tasks import LABEL
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(3000) < 0.07).astype("int64")  # a rare class, as conversions are
+    table = pd.DataFrame({"x": rng.normal(size=y.size), LABEL: y})
+    frame = spark.createDataFrame(table)
+    parts = split(frame, None, 0.2, 0.2, seed=0)
+    expected = stratified_split(y, 0.2, 0.2, seed=0)
+    for name, part in parts.items():
+        got = part.toPandas()
+        for label in (0, 1):  # the same rows per class as pandas's split, within one
+            want = int((y[expected[name]] == label).sum())
+            assert abs(int((got[LABEL] == label).sum()) - want) <= 1, (name, label)
+    again = split(frame.repartition(5), None, 0.2, 0.2, seed=0)["test"].toPandas()
+    first = parts["test"].toPandas()
+    assert sorted(again["x"]) == sorted(first["x"])  # however Spark partitioned the rows
 
 
 # --- runs on a local Spark session ------------------------------------------------------------
@@ -121,6 +144,22 @@ def test_spark_churn_is_the_pandas_pipeline_with_close_metrics(
     # Same snapshots, same hyperparameters; distributed histograms differ slightly.
     assert abs(spark.metrics["test_roc_auc"] - pandas.metrics["test_roc_auc"]) < 0.03
     assert spark.metrics["test_roc_auc"] > 0.7
+    # The MLflow dataset records count every row of each split, not the head their schema uses.
+    inputs = MlflowClient().get_run(spark.run_id).inputs.dataset_inputs
+    rows = {
+        i.dataset.name.rsplit("-", 1)[1]: json.loads(i.dataset.profile)["num_rows"] for i in inputs
+    }
+    assert rows == {split: len(part.y) for split, part in pandas.data.parts.items()}
+    # Figures and tables made from scores and labels are logged as pandas logs them.
+    client = MlflowClient()
+    logged = {
+        f.path
+        for folder in ("plots", "tables")
+        for f in client.list_artifacts(spark.run_id, folder)
+    }
+    for name in ("test_roc", "test_cumulative_gains", "test_calibration", "test_retention_value"):
+        assert f"plots/{name}.png" in logged, name
+    assert {"tables/test_deciles.csv", "tables/test_value_curve.csv"} <= logged
 
 
 @pytest.mark.slow
@@ -186,3 +225,61 @@ def test_spark_tuning_trials_fit_and_score_on_spark(spark: object, module_store:
     )
     assert result.metrics["trials_complete"] == 2 and "best_valid_roc_auc" in result.metrics
     assert result.data.info["refit_on"] == "train+valid"
+
+
+# --- tasks whose models have no Spark implementation: snapshots in Spark, a seeded sample ----
+
+
+@pytest.mark.slow
+def test_spark_customer_value_snapshots_in_spark_train_on_the_sample(
+    spark: object, module_store: Path
+) -> None:
+    common = [
+        "experiments=customer_value_xgboost",
+        "dataset.n_customers=600",
+        "dataset.days=700",
+        "model.n_estimators=30",
+        "model.n_jobs=1",
+        "registry.register=false",
+        *store_overrides(module_store),
+    ]
+    pandas = run(compose_config(common))
+    whole = run(compose_config([*common, "engine=spark"]))  # sample_rows above the table's rows
+    rows = sum(len(part.X) for part in pandas.data.parts.values())
+    assert whole.data.info["sampled_rows"] == whole.data.info["rows_before_sampling"] == rows
+    # The whole table, in pandas's row order: the same model and the same figures.
+    for key in ("test_normalized_gini", "test_mae", "test_naive_mae", "test_purchases_mae"):
+        assert whole.metrics[key] == pytest.approx(pandas.metrics[key], abs=1e-9), key
+    # BG/NBD's optimiser starts from amounts summed in another order (1e-12 apart): close.
+    assert whole.metrics["test_bgnbd_mae"] == pytest.approx(
+        pandas.metrics["test_bgnbd_mae"], rel=1e-6
+    )
+    sampled = run(compose_config([*common, "engine=spark", "engine.sample_rows=1500"]))
+    assert sampled.data.info["sampled_rows"] == 1500 < sampled.data.info["rows_before_sampling"]
+    assert sum(len(part.X) for part in sampled.data.parts.values()) == 1500
+    assert sampled.metrics["test_normalized_gini"] > 0.3
+
+
+@pytest.mark.slow
+def test_spark_segmentation_of_a_log_trains_on_the_sample(
+    spark: object, module_store: Path
+) -> None:
+    overrides = [
+        "experiments=segmentation_kmeans_log",
+        "dataset.n_customers=800",
+        "tuner=none",
+        "model.n_clusters=3",
+        "task.stability_resamples=2",
+        "engine=spark",
+        "engine.sample_rows=500",
+        "registry.register=false",
+        *store_overrides(module_store),
+    ]
+    result = run(compose_config(overrides))
+    info = result.data.info
+    assert info["sampled_rows"] == 500 < info["rows_before_sampling"]
+    assert info["shape"] == "transaction_log" and info["engine"] == "spark"
+    assert sum(len(part.X) for part in result.data.parts.values()) == 500
+    assert result.metrics["test_n_segments"] == 3 and result.metrics["test_silhouette"] > 0
+    with pytest.raises(UserError, match="engine.sample_rows"):
+        run(compose_config([*overrides, "engine.sample_rows=null"]))

@@ -1,6 +1,13 @@
-"""Value snapshots: next-horizon spend by hand, churn's features reused, no look into the future."""
+"""Value snapshots: next-horizon spend by hand, churn's features reused, no look into the future.
+
+The hand-checked and leakage tests run on both engines (`build`: pandas build_value_snapshots,
+and growthlab.spark.value on a local Spark session), and a simulated log is built by both and
+compared cell by cell.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -10,6 +17,27 @@ from growthlab.data.snapshots import build_snapshots, snapshot_cutoffs
 from growthlab.data.value_targets import NAIVE, PURCHASES, SPEND, build_value_snapshots
 from growthlab.errors import UserError
 from tests.test_snapshots import C1, C2, EVENTS, simulated_log
+
+ENGINES = ["pandas", "spark"]
+Builder = Callable[..., pd.DataFrame]
+
+
+@pytest.fixture(params=ENGINES)
+def build(request: pytest.FixtureRequest) -> Builder:
+    """build_value_snapshots of either engine: pandas in, pandas out (Spark's rows sorted as
+    pandas's)."""
+    if request.param == "pandas":
+        return build_value_snapshots
+    spark = request.getfixturevalue("spark")
+    from growthlab.spark.value import build_value_snapshots as spark_build
+
+    def built(log: pd.DataFrame, cutoffs: list, **options: object) -> pd.DataFrame:
+        frame = spark_build(spark.createDataFrame(log), cutoffs, **options).toPandas()
+        frame["cutoff"] = frame["cutoff"].astype("datetime64[ns]")
+        return frame.sort_values(["cutoff", options["id_col"]], ignore_index=True)
+
+    return built
+
 
 # churn's hand-made log (tests/test_snapshots.py) plus a second April purchase of A.
 # Horizon 30 days: C1's window is [04-01, 05-01), C2's [05-01, 05-31).
@@ -32,13 +60,15 @@ def hand_log(extra: list[tuple] = EXTRA) -> pd.DataFrame:
     return frame.sample(frac=1.0, random_state=1).reset_index(drop=True)
 
 
-def value_snapshots(log: pd.DataFrame, cutoffs: list, **kwargs: object) -> pd.DataFrame:
+def value_snapshots(
+    log: pd.DataFrame, cutoffs: list, build: Builder = build_value_snapshots, **kwargs: object
+) -> pd.DataFrame:
     names = {"id_col": "customer", "time_col": "ts", "amount_col": "amount"}
-    return build_value_snapshots(log, cutoffs, **names, channel_col="channel", **kwargs)
+    return build(log, cutoffs, **names, channel_col="channel", **kwargs)
 
 
-def test_hand_log_future_spend_purchases_and_naive() -> None:
-    got = value_snapshots(hand_log(), [C2, C1], horizon_days=30, windows=(60,))
+def test_hand_log_future_spend_purchases_and_naive(build: Builder) -> None:
+    got = value_snapshots(hand_log(), [C2, C1], build, horizon_days=30, windows=(60,))
     columns = ["customer", "cutoff", SPEND, PURCHASES, NAIVE]
     expected = pd.DataFrame(EXPECTED, columns=columns)
     pd.testing.assert_frame_equal(got[columns], expected, check_dtype=False)
@@ -72,18 +102,18 @@ def test_without_labels_only_features_and_naive() -> None:
     assert list(got["customer"]) == ["A", "B", "C", "D"]
 
 
-def sim_snapshots(log: pd.DataFrame, cutoffs: list[pd.Timestamp]) -> pd.DataFrame:
-    return build_value_snapshots(
-        log, cutoffs, id_col="cid", time_col="when", amount_col="spend", channel_col="via"
-    )
+def sim_snapshots(
+    log: pd.DataFrame, cutoffs: list[pd.Timestamp], build: Builder = build_value_snapshots
+) -> pd.DataFrame:
+    return build(log, cutoffs, id_col="cid", time_col="when", amount_col="spend", channel_col="via")
 
 
-def test_events_at_or_after_the_cutoff_never_change_features() -> None:
+def test_events_at_or_after_the_cutoff_never_change_features(build: Builder) -> None:
     log = simulated_log(7)
     cutoffs = snapshot_cutoffs(log["when"], 90, 60, 3, history_days=180)
     rng = np.random.default_rng(9)
     for cutoff in cutoffs:
-        base = sim_snapshots(log, [cutoff])
+        base = sim_snapshots(log, [cutoff], build)
         assert len(base) > 30 and 0 < (base[SPEND] > 0).mean() < 1
         buyers = base["cid"].to_numpy()[:10]
         later = rng.choice(log["cid"].unique(), 200)
@@ -96,7 +126,7 @@ def test_events_at_or_after_the_cutoff_never_change_features() -> None:
                 "via": rng.choice(["app", "email", "shop"], buyers.size + 202),
             }
         )
-        after = sim_snapshots(pd.concat([log, future], ignore_index=True), [cutoff])
+        after = sim_snapshots(pd.concat([log, future], ignore_index=True), [cutoff], build)
         features = [c for c in base.columns if c not in (SPEND, PURCHASES)]
         pd.testing.assert_frame_equal(after[features], base[features])  # same rows, same values
         # The purchase AT the cutoff is future: it adds to those customers' labels.
@@ -107,10 +137,10 @@ def test_events_at_or_after_the_cutoff_never_change_features() -> None:
         assert (after[PURCHASES] >= base[PURCHASES]).all()
 
 
-def test_labels_end_at_the_horizon() -> None:
+def test_labels_end_at_the_horizon(build: Builder) -> None:
     log = simulated_log(5)
     cutoff = snapshot_cutoffs(log["when"], 90, 30, 1, history_days=180)[0]
-    base = sim_snapshots(log, [cutoff])
+    base = sim_snapshots(log, [cutoff], build)
     late = pd.DataFrame(
         {
             "cid": base["cid"].to_numpy()[:5],
@@ -119,7 +149,7 @@ def test_labels_end_at_the_horizon() -> None:
             "via": "app",
         }
     )
-    after = sim_snapshots(pd.concat([log, late], ignore_index=True), [cutoff])
+    after = sim_snapshots(pd.concat([log, late], ignore_index=True), [cutoff], build)
     pd.testing.assert_frame_equal(after, base)
 
 
@@ -158,11 +188,61 @@ def test_zoned_log() -> None:
         (lambda log: log.drop(columns="amount"), "amount"),
     ],
 )
-def test_bad_amounts_are_user_errors(change: object, message: str) -> None:
+def test_bad_amounts_are_user_errors(build: Builder, change: object, message: str) -> None:
     with pytest.raises(UserError, match=message):
-        value_snapshots(change(hand_log()), [C1], horizon_days=30)  # type: ignore[operator]
+        value_snapshots(change(hand_log()), [C1], build, horizon_days=30)  # type: ignore[operator]
 
 
-def test_horizon_past_the_data_is_a_user_error() -> None:
+def test_horizon_past_the_data_is_a_user_error(build: Builder) -> None:
     with pytest.raises(UserError, match="future spend is unobserved"):
-        value_snapshots(hand_log(), [C2], horizon_days=60)
+        value_snapshots(hand_log(), [C2], build, horizon_days=60)
+
+
+# --- both engines, cell by cell ----------------------------------------------------------------
+
+
+def test_spark_value_snapshots_equal_pandas_on_the_simulators_log(spark: object) -> None:
+    from growthlab.data.simulator import SimulatedTransactions
+    from growthlab.spark.value import build_value_snapshots as spark_build
+
+    columns = {"id": "customer_id", "time": "timestamp", "amount": "amount"}
+    log = SimulatedTransactions("log", columns, n_customers=400, days=700, seed=3).read()
+    cutoffs = snapshot_cutoffs(log["timestamp"], 90, 30, 4, history_days=180)
+    options = {
+        "id_col": "customer_id",
+        "time_col": "timestamp",
+        "amount_col": "amount",
+        "channel_col": "channel",
+        "windows": (30, 180),  # the horizon's window (90) is added, as the naive baseline
+    }
+    expected = build_value_snapshots(log, cutoffs, **options)
+    got = spark_build(spark.createDataFrame(log), cutoffs, **options).toPandas()
+    got = got.sort_values(["cutoff", "customer_id"], ignore_index=True)
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected) > 500 and 0 < (expected[SPEND] > 0).mean() < 1
+    assert (got["customer_id"].to_numpy() == expected["customer_id"].to_numpy()).all()
+    assert (got["cutoff"].to_numpy() == expected["cutoff"].to_numpy()).all()
+    for column in expected.columns[2:]:
+        if pd.api.types.is_integer_dtype(expected[column]):  # counts: exact
+            assert pd.api.types.is_integer_dtype(got[column]), column
+            assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
+        else:  # amounts, days, shares: summed in another order
+            np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=1e-9)
+
+
+def test_spark_scoring_table_equals_pandas(spark: object) -> None:
+    from growthlab.data.simulator import SimulatedTransactions
+    from growthlab.tasks.customer_value import CustomerValue
+
+    columns = {"id": "customer_id", "time": "timestamp", "amount": "amount"}
+    log = SimulatedTransactions("log", columns, n_customers=200, days=500, seed=4).read()
+    schema = {"log": {**columns, "channel": "channel"}}
+    task, cutoff = CustomerValue(), "2024-04-01"  # scoring: no horizon after it is needed
+    expected = task.table_from_log(log, cutoff, schema)
+    got = task.table_from_log_spark(spark.createDataFrame(log), cutoff, schema).toPandas()
+    got = got.sort_values("customer_id", ignore_index=True)
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected) > 50
+    assert NAIVE not in got.columns and "cutoff_month" in got.columns
+    pd.testing.assert_frame_equal(
+        got.drop(columns="cutoff"), expected.drop(columns="cutoff"), check_dtype=False, atol=1e-9
+    )

@@ -99,6 +99,7 @@ def run(cfg: DictConfig) -> RunResult:
             parts.dataset.name,
             parts.dataset.source(),
             loaded.digest,
+            parts.engine.split_rows(loaded.data),
         )
         data, models, splits, tuned = loaded.data, parts.models, ("valid", "test"), None
         if parts.tuner.enabled:

@@ -176,13 +176,20 @@ class RunLog:
         self.tags({NOTE_TAG: markdown})
 
     def datasets(
-        self, parts: Mapping[str, pd.DataFrame], name: str, source: str, digest: str
+        self,
+        parts: Mapping[str, pd.DataFrame],
+        name: str,
+        source: str,
+        digest: str,
+        rows: Mapping[str, int] | None = None,
     ) -> None:
         """The data each split came from, as MLflow dataset inputs (context = the split's use):
-        name, source, digest, schema, row count. The UI's Dataset column reads these."""
+        name, source, digest, schema, row count (`rows`, when `parts` are only each split's
+        head). The UI's Dataset column reads these."""
+        rows = rows or {}
         inputs = [
             DatasetInput(
-                dataset_entity(frame, f"{name}-{part}", source, digest),
+                dataset_entity(frame, f"{name}-{part}", source, digest, rows.get(part)),
                 tags=[InputTag("mlflow.data.context", CONTEXTS.get(part, part))],
             )
             for part, frame in parts.items()
@@ -242,8 +249,11 @@ class RunLog:
         return info.model_uri
 
 
-def dataset_entity(frame: pd.DataFrame, name: str, source: str, digest: str) -> DatasetEntity:
-    """An MLflow dataset record of `frame`: schema from its first rows, counts from all of it.
+def dataset_entity(
+    frame: pd.DataFrame, name: str, source: str, digest: str, rows: int | None = None
+) -> DatasetEntity:
+    """An MLflow dataset record of `frame`: schema from its first rows, counts from all of it
+    (or `rows`, the split's length when `frame` is its head).
 
     MLflow's from_pandas would infer the schema on every row and keep the frame; a 1M-row
     split costs only its head here. `digest` is the whole table's (provenance.frame_digest).
@@ -258,7 +268,8 @@ def dataset_entity(frame: pd.DataFrame, name: str, source: str, digest: str) -> 
     origin = origin or CodeDatasetSource(tags={"mlflow.source.name": secrets.mask(source)})
     head = mlflow.data.from_pandas(frame.head(SCHEMA_ROWS), source=origin, name=name, digest=digest)
     entity = head._to_mlflow_entity()  # noqa: SLF001 - the public path logs to the active run only
-    profile = {"num_rows": len(frame), "num_elements": int(frame.size)}
+    n = len(frame) if rows is None else int(rows)
+    profile = {"num_rows": n, "num_elements": n * frame.shape[1]}
     return DatasetEntity(
         name=entity.name,
         digest=entity.digest,

@@ -22,17 +22,23 @@ class FileDataset(Dataset):
         self,
         name: str,
         columns: Mapping[str, Any] | Columns,
-        path: str,
+        path: str | None = None,
         format: str | None = None,
         read_options: Mapping[str, Any] | None = None,
         allow_undeclared_identifiers: bool = False,
         table: str | None = None,
     ) -> None:
         super().__init__(name, columns, allow_undeclared_identifiers)
-        self.path = Path(path).expanduser()
+        if not (path or table):
+            raise UserError(
+                "dataset.path is required; give it on the command line (dataset.path=...), "
+                "or a catalog table with engine=spark (dataset.table=db.transactions)"
+            )
+        self.path = Path(path).expanduser() if path else None
         self.table = table
         # A folder of Parquet parts (a lake) has no extension: Parquet unless told.
-        self.format = format or self.path.suffix.lstrip(".").lower() or "parquet"
+        suffix = self.path.suffix.lstrip(".").lower() if self.path else ""
+        self.format = format or suffix or "parquet"
         self.read_options = dict(read_options or {})
         if self.format not in READERS:
             raise UserError(
@@ -46,7 +52,8 @@ class FileDataset(Dataset):
         """The file, folder or glob (or dataset.table) read lazily by Spark."""
         from growthlab.spark.frames import read
 
-        return read(spark, str(self.path), self.format, self.read_options, self.table)
+        path = str(self.path) if self.path else None
+        return read(spark, path, self.format, self.read_options, self.table)
 
     def read(self) -> pd.DataFrame:
         if self.table:

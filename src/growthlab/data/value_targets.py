@@ -46,10 +46,11 @@ def build_value_snapshots(
             f"with a value column; fix id_col, time_col or amount_col"
         )
     times = check_times(log[time_col], "the transaction log")
-    _check_no_refunds(log[amount_col])
+    if pd.api.types.is_numeric_dtype(log[amount_col]):
+        check_no_refunds(amount_col, int((log[amount_col] < 0).sum()))
     cuts = check_cutoffs(cutoffs, times, 0)
     if labels:
-        _check_horizon(cuts, times, horizon_days)
+        check_horizon(cuts, times, horizon_days)
     # Every customer who ever bought before a cutoff is scored: an active window spanning the log.
     span = math.ceil((cuts[-1] - times.min()) / pd.Timedelta(days=1)) + 1
     features = build_snapshots(
@@ -96,15 +97,16 @@ def _future(
     return frame[[id_col, CUTOFF, SPEND, PURCHASES]]
 
 
-def _check_no_refunds(amounts: pd.Series) -> None:
-    if pd.api.types.is_numeric_dtype(amounts) and (amounts < 0).any():
+def check_no_refunds(amount_col: str, negatives: int) -> None:
+    """Refuse negative amounts (counted by either engine) in one line."""
+    if negatives:
         raise UserError(
-            f"amount column {amounts.name!r} has {int((amounts < 0).sum())} negative amounts "
+            f"amount column {amount_col!r} has {negatives} negative amounts "
             "(refunds?); net them against their purchases or drop them before predicting value"
         )
 
 
-def _check_horizon(cuts: pd.DatetimeIndex, times: pd.Series, horizon_days: int) -> None:
+def check_horizon(cuts: pd.DatetimeIndex, times: pd.Series, horizon_days: int) -> None:
     end = times.max().normalize() + pd.Timedelta(days=1)
     if cuts[-1] + pd.Timedelta(days=horizon_days) > end:
         raise UserError(

@@ -58,6 +58,10 @@ class Engine(ABC):
     def samples(self, data: Any) -> dict[str, pd.DataFrame]:
         """Rows of each split's features for the run's dataset records (schema, counts)."""
 
+    def split_rows(self, data: Any) -> dict[str, int] | None:
+        """Rows per split when samples() returns only each split's head (None: all of it)."""
+        return None
+
     @abstractmethod
     def input_example(self, task: Task, data: Any) -> pd.DataFrame:
         """Rows of the model's input, for its signature and example."""

@@ -33,7 +33,8 @@ DAY = 86_400_000_000  # microseconds
 
 
 def log_facts(log: DataFrame, id_col: str, time_col: str, amount_col: str) -> dict[str, Any]:
-    """First and last event, and counts of unusable cells: one aggregation, one row collected."""
+    """First and last event, counts of unusable cells and of negative amounts: one aggregation,
+    one row collected."""
     kind = log.schema[time_col].dataType
     if not isinstance(kind, T.TimestampType | T.TimestampNTZType):
         raise UserError(
@@ -55,6 +56,7 @@ def log_facts(log: DataFrame, id_col: str, time_col: str, amount_col: str) -> di
         F.sum(F.col(f"`{time_col}`").isNull().cast("long")).alias("no_time"),
         F.sum(F.col(f"`{id_col}`").isNull().cast("long")).alias("no_id"),
         F.sum(bad_amount.cast("long")).alias("bad_amount"),
+        F.sum((amount < 0).cast("long")).alias("negative_amount"),  # refunds (customer value)
     ).first()
     facts = row.asDict()
     if not facts["rows"]:

@@ -57,7 +57,9 @@ def split(
     frame: DataFrame, time: str | None, valid_size: float, test_size: float, seed: int
 ) -> dict[str, DataFrame]:
     """Out of time by the time column's quantiles (rows sharing a time stay together), or at
-    random with a seeded uniform draw per row (near-stratified on large data)."""
+    random, stratified by LABEL as the pandas path is: each row draws a seeded uniform number
+    (a hash of its content, so any partitioning gives the same splits) and is cut at its own
+    class's quantiles of the draw (one aggregation; four numbers reach the driver)."""
     _check_sizes(valid_size, test_size)
     if time:
         stamp = F.unix_micros(F.col(f"`{time}`").cast("timestamp"))
@@ -75,13 +77,21 @@ def split(
             "test": t >= cuts[1],
         }
         return {name: frame.where(rule).drop("__t__") for name, rule in parts.items()}
-    draw = F.rand(seed)
-    frame = frame.withColumn("__u__", draw)
+    hashed = F.xxhash64(*[F.col(f"`{c}`") for c in frame.columns], F.lit(seed))
+    frame = frame.withColumn("__u__", F.pmod(hashed, F.lit(2**53)) / float(2**53))
     u, first = F.col("__u__"), 1 - valid_size - test_size
+    rows = frame.groupBy(LABEL).agg(
+        F.percentile_approx(u, F.array(F.lit(first), F.lit(1 - test_size)), 100_000).alias("q")
+    )
+    cuts = {r[LABEL]: r["q"] for r in rows.collect()}
+    valid_from, test_from = F.lit(first), F.lit(1 - test_size)
+    for label, (low, high) in cuts.items():  # percentile_approx returns rows' own draws
+        valid_from = F.when(F.col(LABEL) == label, F.lit(low)).otherwise(valid_from)
+        test_from = F.when(F.col(LABEL) == label, F.lit(high)).otherwise(test_from)
     parts = {
-        "train": u < first,
-        "valid": (u >= first) & (u < 1 - test_size),
-        "test": u >= 1 - test_size,
+        "train": u < valid_from,
+        "valid": (u >= valid_from) & (u < test_from),
+        "test": u >= test_from,
     }
     return {name: frame.where(rule).drop("__u__") for name, rule in parts.items()}
 

@@ -39,6 +39,8 @@ from growthlab.tasks import (
 
 Report = Callable[[int, float], None]  # (step, validation value, higher is better)
 Metric = Callable[[np.ndarray, np.ndarray], float]
+# engine=spark: a Spark DataFrame in, the engine's seeded sample of its rows out (pandas).
+Sampler = Callable[[Any], pd.DataFrame]
 
 
 class Task(ABC):
@@ -96,6 +98,13 @@ class Task(ABC):
         """What the served model returns for the rows of X."""
         return outputs.predict(self.output, model, X, schema, **params)
 
+    def score_evaluation(
+        self, y: np.ndarray, scores: np.ndarray, oracle: np.ndarray | None = None
+    ) -> Evaluation:
+        """The test split's figures and tables that need only labels and scores (engine=spark
+        logs these; what needs the features is left to engine=pandas)."""
+        return Evaluation()
+
     def input_example(self, data: Prepared) -> pd.DataFrame:
         """Rows of the model's input, for its signature and example (no PII: never features)."""
         return data.parts["train"].X.head(100)
@@ -145,8 +154,14 @@ class Task(ABC):
 
     # --- engine=spark (engines/spark.py) ------------------------------------------------------
 
-    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
-        """prepare() on a Spark DataFrame: lazily, nothing collected but documented counts."""
+    def prepare_spark(
+        self, frame: Any, columns: Columns, sample: Sampler | None = None
+    ) -> SparkPrepared | Prepared:
+        """prepare() on a Spark DataFrame: lazily, nothing collected but documented counts.
+
+        A task whose models have no Spark implementation builds its table in Spark, then
+        finishes prepare() on `sample(table)`: the engine's documented seeded sample (pandas).
+        """
         raise UserError(f"task {self.name} has no Spark implementation yet; use engine=pandas")
 
     def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:

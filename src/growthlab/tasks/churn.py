@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
 from growthlab.data.dataset import Columns
 from growthlab.data.snapshots import (
@@ -30,8 +29,9 @@ from growthlab.errors import UserError
 from growthlab.metrics.retention import best_contact, value_curve
 from growthlab.plots.retention import value_curve_figure
 from growthlab.tasks import LABEL as TASK_LABEL
-from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared
-from growthlab.tasks.lead_scoring import LeadScoring, positive_scores
+from growthlab.tasks import Evaluation, Prepared, SparkPrepared
+from growthlab.tasks.base import Sampler
+from growthlab.tasks.lead_scoring import LeadScoring
 
 
 class Churn(LeadScoring):
@@ -88,11 +88,13 @@ class Churn(LeadScoring):
         data.schema["log"] = log_roles(columns)
         return data
 
-    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+    def prepare_spark(
+        self, frame: Any, columns: Columns, sample: Sampler | None = None
+    ) -> SparkPrepared:
         """prepare() on Spark: snapshots by Spark SQL, split by cutoff; the snapshot table is
         cached on the executors (memory, then disk): every split and fit reads it again."""
         if not columns.amount:
-            return super().prepare_spark(frame, columns)
+            return super().prepare_spark(frame, columns, sample)
         from pyspark import StorageLevel
 
         from growthlab.spark import snapshots as spark_snapshots
@@ -194,13 +196,16 @@ class Churn(LeadScoring):
             )
         return super().baseline_scores(y, X)
 
-    def evaluate(
-        self, model: BaseEstimator, data: Prepared, splits: tuple[str, ...] = ("valid", "test")
+    def score_evaluation(
+        self,
+        y: np.ndarray,
+        scores: np.ndarray,
+        oracle: np.ndarray | None = None,
+        before: np.ndarray | None = None,
     ) -> Evaluation:
-        result = super().evaluate(model, data, splits)
-        test: Part = data.parts["test"]
-        scores = positive_scores(model, test.X)
-        curve = self.value_curve(test.y, scores)
+        """Lead scoring's, and the value of contacting the riskiest customers first."""
+        result = super().score_evaluation(y, scores, oracle, before)
+        curve = self.value_curve(y, scores)
         fraction, value = best_contact(curve)
         result.tables["test_value_curve"] = curve
         result.figures["test_retention_value"] = value_curve_figure(curve, fraction, value)

@@ -24,6 +24,7 @@ from growthlab.models.calibration import CalibratedModel
 from growthlab.models.staged import Report, fit_with_curve
 from growthlab.plots import classification as plots
 from growthlab.tasks import Evaluation, Part, Prepared, SparkPrepared, Task
+from growthlab.tasks.base import Sampler
 
 MIN_ROWS = 50
 
@@ -84,7 +85,9 @@ class LeadScoring(Task):
             positions = stratified_split(y, self.valid_size, self.test_size, self.seed)
         return self.assemble(frame, columns, y, positions)
 
-    def prepare_spark(self, frame: Any, columns: Columns) -> SparkPrepared:
+    def prepare_spark(
+        self, frame: Any, columns: Columns, sample: Sampler | None = None
+    ) -> SparkPrepared:
         """prepare() on Spark: label checks and splits are aggregations; nothing is collected."""
         from growthlab.spark import splits
 
@@ -211,18 +214,13 @@ class LeadScoring(Task):
                 result.metrics.update({f"{split}_{k}": v for k, v in metrics.items()})
         result.metrics.update(diagnostics(model))
         test = data.parts["test"]
-        scores = predicted["test"]
-        deciles = decile_table(test.y, scores)
+        shown = self.score_evaluation(
+            test.y, predicted["test"], test.oracle, before=_uncalibrated(model, test.X)
+        )
         importance = self.importance(model, test)
-        result.tables = {"test_deciles": deciles, "test_permutation_importance": importance}
+        result.tables = {**shown.tables, "test_permutation_importance": importance}
         result.figures = {
-            "test_roc": plots.roc_figure(test.y, scores, test.oracle),
-            "test_precision_recall": plots.precision_recall_figure(test.y, scores),
-            "test_cumulative_gains": plots.gains_figure(test.y, scores),
-            "test_lift_by_decile": plots.lift_by_decile_figure(deciles),
-            "test_calibration": plots.calibration_figure(
-                test.y, scores, before=_uncalibrated(model, test.X)
-            ),
+            **shown.figures,
             "test_feature_importance": plots.importance_figure(
                 importance["feature"].tolist(),
                 importance["importance"].to_numpy(),
@@ -231,6 +229,25 @@ class LeadScoring(Task):
             ),
         }
         return result
+
+    def score_evaluation(
+        self,
+        y: np.ndarray,
+        scores: np.ndarray,
+        oracle: np.ndarray | None = None,
+        before: np.ndarray | None = None,
+    ) -> Evaluation:
+        """Deciles, ROC, precision-recall, gains, lift and calibration (`before`: the scores
+        before calibration, when the model calibrates them) of the test split."""
+        deciles = decile_table(y, scores)
+        figures = {
+            "test_roc": plots.roc_figure(y, scores, oracle),
+            "test_precision_recall": plots.precision_recall_figure(y, scores),
+            "test_cumulative_gains": plots.gains_figure(y, scores),
+            "test_lift_by_decile": plots.lift_by_decile_figure(deciles),
+            "test_calibration": plots.calibration_figure(y, scores, before=before),
+        }
+        return Evaluation(tables={"test_deciles": deciles}, figures=figures)
 
     def importance(self, model: BaseEstimator, part: Part) -> pd.DataFrame:
         """Drop in ROC AUC when one raw column is shuffled (model-agnostic, on raw columns)."""

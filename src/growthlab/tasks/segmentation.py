@@ -46,6 +46,7 @@ from growthlab.models.segment_profiles import (
 from growthlab.models.segmenters import RFMSegmenter, SegmentEncoder
 from growthlab.plots import segmentation as plots
 from growthlab.tasks import Evaluation, Part, Prepared, Task, part_from_frame
+from growthlab.tasks.base import Sampler
 
 MIN_CUSTOMERS = 50
 OBJECTIVES = ("silhouette", "calinski_harabasz", "davies_bouldin")
@@ -151,19 +152,49 @@ class Segmentation(Task):
     def prepare(self, frame: pd.DataFrame, columns: Columns) -> Prepared:
         self.require_rows(frame)
         columns.check(frame, "the data")
+        if not columns.amount:
+            return self.split(frame, columns)
+        self._check_log(columns)
+        cutoff = self._cutoff(frame[columns.time])
+        table = self.table_from_log(frame, str(cutoff), {"log": log_roles(columns)})
+        return self.split(table, columns, cutoff)
+
+    def prepare_spark(
+        self, frame: Any, columns: Columns, sample: Sampler | None = None
+    ) -> Prepared:
+        """prepare() with a log's snapshot built by Spark; the clustering models have no Spark
+        implementation, so the customers are the engine's seeded sample of the table."""
+        if sample is None:
+            return super().prepare_spark(frame, columns)
+        columns.check(frame, "the data")
+        if not columns.amount:
+            return self.split(sample(frame), columns)
+        from growthlab.spark import snapshots as spark_snapshots
+
+        self._check_log(columns)
+        facts = spark_snapshots.log_facts(frame, columns.id, columns.time, columns.amount)
+        cutoff = self._cutoff(spark_snapshots.time_range(facts, columns.time))
+        table = self._spark_table(frame, cutoff, log_roles(columns), facts)
+        return self.split(sample(table).sort_values(columns.id, ignore_index=True), columns, cutoff)
+
+    @staticmethod
+    def _check_log(columns: Columns) -> None:
+        if not (columns.id and columns.time):
+            raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
+
+    def split(
+        self, table: pd.DataFrame, columns: Columns, cutoff: pd.Timestamp | None = None
+    ) -> Prepared:
+        """Random customers into train / valid / test; a log's table is its snapshot at cutoff."""
         info: dict[str, Any] = {"split": "random_customers"}
         # The judging space's column types (a log's roles say nothing about snapshot features).
         schema: dict[str, Any] = {"categorical": [], "numeric": []}
-        if columns.amount:
-            if not (columns.id and columns.time):
-                raise UserError("a transaction log needs dataset.columns.id (customer) and .time")
-            cutoff = self._cutoff(frame[columns.time])
+        if cutoff is not None:
             schema["log"] = log_roles(columns)
-            table = self.table_from_log(frame, str(cutoff), schema)
             roles = Columns(id=columns.id, time=CUTOFF)
             info.update({"shape": "transaction_log", "cutoff": f"{cutoff:%Y-%m-%d}"})
         else:
-            table, roles = frame, columns
+            roles = columns
             info["shape"] = "customer_table"
         X = roles.features(table)
         if self.features:
@@ -212,18 +243,48 @@ class Segmentation(Task):
         cut, first = pd.Timestamp(cutoff), log[roles["time"]].min()
         if first.tz is not None and cut.tz is None:
             cut = cut.tz_localize(first.tz)
+        return build_snapshots(log, [cut], **self.snapshot_options(roles, cut, first), labels=False)
+
+    def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
+        """table_from_log() on Spark: every customer with a purchase before the cutoff."""
+        from growthlab.spark.frames import with_times
+
+        roles = schema.get("log")
+        if roles is None:
+            log_to_score(pd.DataFrame(), roles, "segmenter")  # says: score a table
+        missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log.columns]
+        if missing:
+            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
+        return self._spark_table(with_times(log, roles["time"]), pd.Timestamp(cutoff), roles)
+
+    def _spark_table(
+        self,
+        log: Any,
+        cut: pd.Timestamp,
+        roles: Mapping[str, str | None],
+        facts: dict[str, Any] | None = None,
+    ) -> Any:
+        """The snapshot at the cutoff, built by Spark (growthlab.spark.snapshots)."""
+        from growthlab.spark import snapshots as spark_snapshots
+
+        facts = facts or spark_snapshots.log_facts(log, roles["id"], roles["time"], roles["amount"])
+        first = pd.Timestamp(facts["first"])
+        options = self.snapshot_options(roles, cut, first)
+        return spark_snapshots.build_snapshots(log, [cut], **options, labels=False, facts=facts)
+
+    def snapshot_options(
+        self, roles: Mapping[str, str | None], cut: pd.Timestamp, first: pd.Timestamp
+    ) -> dict[str, Any]:
+        """The snapshot builders' keywords (pandas and Spark): everyone who bought before cut."""
         span = (cut - first).days + 1  # the active window: everyone who bought before the cutoff
-        return build_snapshots(
-            log,
-            [cut],
-            id_col=roles["id"],
-            time_col=roles["time"],
-            amount_col=roles["amount"],
-            channel_col=roles["channel"],
-            active_window_days=max(span, 1),
-            windows=self.windows,
-            labels=False,
-        )
+        return {
+            "id_col": roles["id"],
+            "time_col": roles["time"],
+            "amount_col": roles["amount"],
+            "channel_col": roles["channel"],
+            "active_window_days": max(span, 1),
+            "windows": self.windows,
+        }
 
     # --- fitting --------------------------------------------------------------------------
 
