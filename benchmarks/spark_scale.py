@@ -111,7 +111,7 @@ def available() -> int:
     return 0
 
 
-LIMITS = {"cap": 20 * 2**30, "floor": int(2.5 * 2**30)}
+LIMITS = {"cap": 20 * 2**30, "floor": int(2.5 * 2**30), "timeout": float("inf")}
 
 
 def measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, float | str]:
@@ -129,10 +129,14 @@ def measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, fl
             tree, driver = tree_rss(process.pid)
             peak["tree"], peak["driver"] = max(peak["tree"], tree), max(peak["driver"], driver)
             free = available()
-            if tree > LIMITS["cap"] or free < LIMITS["floor"]:
+            late = time.perf_counter() - started > LIMITS["timeout"]
+            if tree > LIMITS["cap"] or free < LIMITS["floor"] or late:
                 # the whole group: Spark's JVM and Python workers are in the child's session
                 os.killpg(process.pid, signal.SIGKILL)
-                killed.append(f"tree {tree / 2**30:.1f} GB, MemAvailable {free / 2**30:.1f} GB")
+                why = "timeout" if late else "did not fit"
+                killed.append(
+                    f"{why}: tree {tree / 2**30:.1f} GB, MemAvailable {free / 2**30:.1f} GB"
+                )
                 return
             time.sleep(0.2)
 
@@ -142,7 +146,9 @@ def measured(args: list[str], env: dict[str, str] | None = None) -> dict[str, fl
     sampler.join()
     wall = time.perf_counter() - started
     if killed:
-        status = f"did not fit: peak {peak['tree'] / 2**30:.1f} GB ({killed[0]}) after {wall:.0f}s"
+        phase = (err.strip().splitlines() or [""])[-1][-120:]  # the runner's last log line
+        status = f"stopped, {killed[0]}; peak {peak['tree'] / 2**30:.1f} GB after {wall:.0f}s"
+        status += f", last log line: {phase!r}"
     elif process.returncode != 0:
         status = f"failed (exit {process.returncode}): {err.strip().splitlines()[-1:]}"
         print(err[-3000:], file=sys.stderr, flush=True)
@@ -231,14 +237,20 @@ def main() -> None:
     parser.add_argument("--chunk-rows", type=int, default=500_000)
     parser.add_argument("--score-rows", type=int, default=1_000_000)
     parser.add_argument("--score-engines", nargs="*", default=["pandas", "spark"])
+    parser.add_argument("--score-store", type=Path, help="a store with a pandas churn model")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/spark_scale"))
     parser.add_argument("--datadir", type=Path, default=Path("/work/wt/sparkbench-data"))
     parser.add_argument("--cap-gb", type=float, default=20.0)
     parser.add_argument("--min-available-gb", type=float, default=2.5)
+    parser.add_argument("--timeout-s", type=float, default=float("inf"), help="per run")
     parser.add_argument("--seed", type=int, default=0)
     options = parser.parse_args()
-    LIMITS.update(cap=int(options.cap_gb * 2**30), floor=int(options.min_available_gb * 2**30))
+    LIMITS.update(
+        cap=int(options.cap_gb * 2**30),
+        floor=int(options.min_available_gb * 2**30),
+        timeout=options.timeout_s,
+    )
     results = []
     for rows in options.rows:
         folder = options.workdir / f"rows_{rows}"
@@ -252,8 +264,9 @@ def main() -> None:
             results.append({"rows": written, "step": "train", "engine": engine, **figures})
             print(json.dumps(results[-1]), flush=True)
     stores = sorted(options.workdir.glob("rows_*/mlruns_pandas/mlflow.db"))
-    if options.score_rows and options.score_engines and stores:
-        store = stores[-1].parent  # any pandas-trained churn model: the input, not it, scales
+    if options.score_rows and options.score_engines and (options.score_store or stores):
+        # any pandas-trained churn model: the input, not the model, is what scales
+        store = options.score_store or stores[-1].parent
         source = options.datadir / f"score_{options.score_rows}.parquet"
         started = time.perf_counter()
         scoring_table(store, options.score_rows, source, options.chunk_rows)
