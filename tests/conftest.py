@@ -6,10 +6,12 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
@@ -128,3 +130,17 @@ SPARK_TEST_CONF = {
     "spark.ui.enabled": "false",
     "spark.driver.memory": "1g",
 }
+
+
+def assert_same_cells(got: pd.DataFrame, expected: pd.DataFrame, keys: Sequence[str]) -> None:
+    """A Spark table equals the pandas one cell by cell, rows in the same order: the same
+    columns, keys exact, counts exact (and still integers), amounts within 1e-9."""
+    assert list(got.columns) == list(expected.columns)
+    for column in keys:
+        assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
+    for column in [c for c in expected.columns if c not in keys]:
+        if pd.api.types.is_integer_dtype(expected[column]):  # counts and labels: exact
+            assert pd.api.types.is_integer_dtype(got[column]), column
+            assert (got[column].to_numpy() == expected[column].to_numpy()).all(), column
+        else:  # amounts, days, shares: summed in another order
+            np.testing.assert_allclose(got[column], expected[column], rtol=0, atol=1e-9)

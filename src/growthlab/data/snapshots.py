@@ -26,7 +26,7 @@ feature must be provably before its cutoff).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -361,13 +361,23 @@ def log_to_score(
 ) -> pd.DataFrame:
     """A log a model trained on logs can build its customer table from (CUTOFF=...): the
     columns it was trained with, times parsed. `roles` is None for a table-trained model."""
+    roles = check_log_to_score(log.columns, roles, model)
+    # parsed as training parses a file's time column: any ISO-8601 mix, a bad value by row
+    return log.assign(**{roles["time"]: parse_dates(log[roles["time"]], roles["time"])})
+
+
+def check_log_to_score(
+    columns: Iterable[str], roles: Mapping[str, str | None] | None, model: str
+) -> Mapping[str, str | None]:
+    """The roles, once the model was trained on a log and the log has its id, time and amount
+    columns (pandas and Spark logs alike)."""
     if roles is None:
         raise UserError(
             f"this {model} was trained on a customer table, not a log: "
             "score a customer table (leave CUTOFF unset)"
         )
-    missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log]
+    present = set(columns)
+    missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in present]
     if missing:
         raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-    # parsed as training parses a file's time column: any ISO-8601 mix, a bad value by row
-    return log.assign(**{roles["time"]: parse_dates(log[roles["time"]], roles["time"])})
+    return roles

@@ -12,7 +12,8 @@ feature monetary_<horizon>d, whose window is added to `windows` when missing).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,21 +39,11 @@ def build_value_snapshots(
     labels: bool = True,
 ) -> pd.DataFrame:
     """Snapshot features, the naive baseline and (with labels) next-horizon spend and purchases."""
-    whole_number(horizon_days, "horizon_days")
-    missing = [c for c in (id_col, time_col, amount_col) if c not in log.columns]
-    if missing or id_col in (SPEND, PURCHASES, NAIVE):
-        raise UserError(
-            f"column {(missing or [id_col])[0]!r} is missing from the transaction log or clashes "
-            f"with a value column; fix id_col, time_col or amount_col"
-        )
+    check_value_columns(log.columns, id_col, time_col, amount_col, horizon_days)
     times = check_times(log[time_col], "the transaction log")
     if pd.api.types.is_numeric_dtype(log[amount_col]):
         check_no_refunds(amount_col, int((log[amount_col] < 0).sum()))
-    cuts = check_cutoffs(cutoffs, times, 0)
-    if labels:
-        check_horizon(cuts, times, horizon_days)
-    # Every customer who ever bought before a cutoff is scored: an active window spanning the log.
-    span = math.ceil((cuts[-1] - times.min()) / pd.Timedelta(days=1)) + 1
+    cuts, options = feature_options(cutoffs, times, horizon_days, windows, labels)
     features = build_snapshots(
         log,
         cuts,
@@ -61,9 +52,8 @@ def build_value_snapshots(
         amount_col=amount_col,
         channel_col=channel_col,
         horizon_days=horizon_days,
-        active_window_days=max(span, 1),
-        windows=[*windows, *([] if horizon_days in windows else [horizon_days])],
         labels=False,
+        **options,
     )
     features[NAIVE] = features[f"monetary_{horizon_days}d"]
     if not labels:
@@ -73,6 +63,39 @@ def build_value_snapshots(
     out[SPEND] = out[SPEND].fillna(0.0)
     out[PURCHASES] = out[PURCHASES].fillna(0).astype(np.int64)
     return out
+
+
+def check_value_columns(
+    columns: Iterable[str], id_col: str, time_col: str, amount_col: str, horizon_days: int
+) -> None:
+    """The log has the three columns, and the id does not clash with a value column."""
+    whole_number(horizon_days, "horizon_days")
+    present = set(columns)
+    missing = [c for c in (id_col, time_col, amount_col) if c not in present]
+    if missing or id_col in (SPEND, PURCHASES, NAIVE):
+        raise UserError(
+            f"column {(missing or [id_col])[0]!r} is missing from the transaction log or clashes "
+            f"with a value column; fix id_col, time_col or amount_col"
+        )
+
+
+def feature_options(
+    cutoffs: Sequence[pd.Timestamp | str],
+    times: pd.Series,
+    horizon_days: int,
+    windows: Sequence[int],
+    labels: bool,
+) -> tuple[pd.DatetimeIndex, dict[str, Any]]:
+    """The checked cutoffs and the snapshot keywords of the features (pandas and Spark alike)."""
+    cuts = check_cutoffs(cutoffs, times, 0)
+    if labels:
+        check_horizon(cuts, times, horizon_days)
+    # Every customer who ever bought before a cutoff is scored: an active window spanning the log.
+    span = math.ceil((cuts[-1] - times.min()) / pd.Timedelta(days=1)) + 1
+    return cuts, {
+        "active_window_days": max(span, 1),
+        "windows": [*windows, *([] if horizon_days in windows else [horizon_days])],
+    }
 
 
 def _future(

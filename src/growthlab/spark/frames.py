@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from growthlab.data.snapshots import check_log_to_score
 from growthlab.errors import UserError
 
 NUMBERS = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
@@ -66,6 +67,12 @@ def with_times(frame: DataFrame, column: str | None) -> DataFrame:
     if isinstance(kind, T.TimestampType):
         return frame
     return frame.withColumn(column, F.to_timestamp(F.col(column)))
+
+
+def log_to_score(log: DataFrame, roles: Mapping[str, str | None] | None, model: str) -> DataFrame:
+    """data.snapshots.log_to_score on Spark: the same checks, times as timestamps."""
+    roles = check_log_to_score(log.columns, roles, model)
+    return with_times(log, roles["time"])
 
 
 def digest(frame: DataFrame) -> tuple[int, str]:

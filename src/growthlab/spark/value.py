@@ -8,7 +8,6 @@ horizon_days), joined on (customer, cutoff). Rows come in no particular order.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,15 +15,15 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from growthlab.data.snapshots import CUTOFF, check_cutoffs, check_times
+from growthlab.data.snapshots import CUTOFF, check_times
 from growthlab.data.value_targets import (
     NAIVE,
     PURCHASES,
     SPEND,
-    check_horizon,
     check_no_refunds,
+    check_value_columns,
+    feature_options,
 )
-from growthlab.errors import UserError, whole_number
 from growthlab.spark.snapshots import DAY, build_snapshots, log_facts, time_range
 
 
@@ -46,21 +45,11 @@ def build_value_snapshots(
     Collected to the driver: what churn's Spark snapshots collect (one row of facts, the
     distinct channels).
     """
-    whole_number(horizon_days, "horizon_days")
-    missing = [c for c in (id_col, time_col, amount_col) if c not in log.columns]
-    if missing or id_col in (SPEND, PURCHASES, NAIVE):
-        raise UserError(
-            f"column {(missing or [id_col])[0]!r} is missing from the transaction log or clashes "
-            f"with a value column; fix id_col, time_col or amount_col"
-        )
+    check_value_columns(log.columns, id_col, time_col, amount_col, horizon_days)
     facts = facts or log_facts(log, id_col, time_col, amount_col)
     times = check_times(time_range(facts, time_col), "the transaction log")
     check_no_refunds(amount_col, int(facts["negative_amount"] or 0))
-    cuts = check_cutoffs(cutoffs, times, 0)
-    if labels:
-        check_horizon(cuts, times, horizon_days)
-    # Every customer who ever bought before a cutoff is scored: an active window spanning the log.
-    span = math.ceil((cuts[-1] - times.min()) / pd.Timedelta(days=1)) + 1
+    cuts, options = feature_options(cutoffs, times, horizon_days, windows, labels)
     features = build_snapshots(
         log,
         cuts,
@@ -69,10 +58,9 @@ def build_value_snapshots(
         amount_col=amount_col,
         channel_col=channel_col,
         horizon_days=horizon_days,
-        active_window_days=max(span, 1),
-        windows=[*windows, *([] if horizon_days in windows else [horizon_days])],
         labels=False,
         facts=facts,
+        **options,
     )
     features = features.withColumn(NAIVE, F.col(f"monetary_{horizon_days}d"))
     if not labels:

@@ -133,15 +133,10 @@ class Churn(LeadScoring):
 
     def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
         """table_from_log() on Spark: the snapshot of active customers at the cutoff."""
-        roles = schema.get("log")
-        if roles is None:
-            log_to_score(pd.DataFrame(), roles, "churn model")  # says: score a table
-        missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log.columns]
-        if missing:
-            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-        from growthlab.spark.frames import with_times
+        from growthlab.spark.frames import log_to_score as spark_log_to_score
 
-        log = with_times(log, roles["time"])
+        roles = schema.get("log")
+        log = spark_log_to_score(log, roles, "churn model")
         return self.spark_snapshots(log, roles, [pd.Timestamp(cutoff)], labels=False)
 
     def snapshots(

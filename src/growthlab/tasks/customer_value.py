@@ -137,15 +137,10 @@ class CustomerValue(Task):
 
     def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
         """table_from_log() on Spark: every customer with a purchase before the cutoff."""
-        from growthlab.spark.frames import with_times
+        from growthlab.spark.frames import log_to_score as spark_log_to_score
 
         roles = schema.get("log")
-        if roles is None:
-            log_to_score(pd.DataFrame(), roles, "customer value model")  # says: score a table
-        missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log.columns]
-        if missing:
-            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-        log = with_times(log, roles["time"])
+        log = spark_log_to_score(log, roles, "customer value model")
         table = self.spark_snapshots(log, roles, [pd.Timestamp(cutoff)], labels=False)
         return table.drop(NAIVE)
 

@@ -247,15 +247,11 @@ class Segmentation(Task):
 
     def table_from_log_spark(self, log: Any, cutoff: str, schema: Mapping[str, Any]) -> Any:
         """table_from_log() on Spark: every customer with a purchase before the cutoff."""
-        from growthlab.spark.frames import with_times
+        from growthlab.spark.frames import log_to_score as spark_log_to_score
 
         roles = schema.get("log")
-        if roles is None:
-            log_to_score(pd.DataFrame(), roles, "segmenter")  # says: score a table
-        missing = [roles[r] for r in ("id", "time", "amount") if roles[r] not in log.columns]
-        if missing:
-            raise UserError(f"the log lacks column {missing[0]!r} the model was trained with")
-        return self._spark_table(with_times(log, roles["time"]), pd.Timestamp(cutoff), roles)
+        log = spark_log_to_score(log, roles, "segmenter")
+        return self._spark_table(log, pd.Timestamp(cutoff), roles)
 
     def _spark_table(
         self,
