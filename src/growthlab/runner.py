@@ -6,7 +6,6 @@ plain objects (a task, a dataset, a tracker, a tuner, a model spec), never `cfg`
 
 from __future__ import annotations
 
-import importlib
 import logging
 import subprocess
 import tempfile
@@ -169,7 +168,9 @@ def model_spec(cfg: DictConfig) -> ModelSpec:
 def warm_up() -> None:
     """Best effort: a failure only loses the head start; the real imports report it later."""
     try:
-        importlib.import_module("growthlab.tracking").warm_up()
+        from growthlab import tracking  # imported already: build() made the tracker
+
+        tracking.warm_up()
     except Exception as exc:  # noqa: BLE001  (an import may fail in any way; it is retried)
         log.debug("warm-up failed: %s", exc)
 
